@@ -1,0 +1,242 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/peterstace/simplefeatures/geom"
+
+	"github.com/tessera-geo/tessera/internal/geo"
+	"github.com/tessera-geo/tessera/internal/search"
+	"github.com/tessera-geo/tessera/internal/store"
+)
+
+// wideBBoxArea is the query box area (square degrees) from which scanning
+// the datetime index beats reading every R*Tree match and sorting them.
+const wideBBoxArea = 360 * 180 / 16
+
+// plan is a compiled search.
+type plan struct {
+	sql  string
+	args []any
+	// spatial is the exact spatial test for candidate rows, nil when the SQL
+	// is exact.
+	spatial *spatialTest
+	// limit is the number of matching rows to read (page size + 1).
+	limit int
+}
+
+type spatialTest struct {
+	box  *geo.BBox      // query box, when the search is a bbox search
+	geom geom.Geometry  // query geometry (the box as a geometry for bbox searches)
+}
+
+// matches reports whether a candidate row passes the exact test. Rows whose
+// bbox lies inside the query box pass without decoding their geometry.
+func (t *spatialTest) matches(b geo.BBox, wkb []byte) (bool, error) {
+	if t.box != nil && !b.CrossesAntimeridian() && t.box.Covers(b) {
+		return true, nil
+	}
+	g, err := geom.UnmarshalWKB(wkb, geom.NoValidate{})
+	if err != nil {
+		return false, fmt.Errorf("sqlite: stored geometry: %w", err)
+	}
+	return geom.Intersects(g, t.geom), nil
+}
+
+// Search implements store.Searcher.
+func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
+	p, err := db.compile(q)
+	if err != nil {
+		return store.Page{}, err
+	}
+	rows, err := db.r.QueryContext(ctx, p.sql, p.args...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
+	}
+	defer rows.Close()
+	var (
+		page store.Page
+		keys []cursor
+	)
+	for rows.Next() {
+		var (
+			rec store.Record
+			k   cursor
+			b   geo.BBox
+			wkb []byte
+		)
+		if err := rows.Scan(&rec.Collection, &rec.ID, &rec.Doc, &k.Start, &b.MinX, &b.MinY, &b.MaxX, &b.MaxY, &wkb); err != nil {
+			return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
+		}
+		if p.spatial != nil {
+			ok, err := p.spatial.matches(b, wkb)
+			if err != nil {
+				return store.Page{}, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		k.ID, k.Collection = rec.ID, rec.Collection
+		page.Items = append(page.Items, rec)
+		keys = append(keys, k)
+		if len(page.Items) >= p.limit {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
+	}
+	if len(page.Items) > q.Limit {
+		page.Items = page.Items[:q.Limit]
+		page.Next = keys[q.Limit-1].encode()
+	} else if q.Token == "" {
+		n := int64(len(page.Items))
+		page.Matched = &n
+	}
+	return page, nil
+}
+
+// compile turns a query into SQL. Rows come out in the result order:
+// start_datetime, id, collection, all descending.
+func (db *DB) compile(q search.Query) (plan, error) {
+	p := plan{limit: q.Limit + 1}
+	var where []string
+	from := "items i"
+	// Spatial: R*Tree candidates, exact test in Go.
+	var boxes []geo.BBox
+	switch {
+	case q.BBox != nil:
+		boxes = q.BBox.Parts()
+		p.spatial = &spatialTest{box: q.BBox, geom: q.BBox.Geometry()}
+	case q.Intersects != nil:
+		env, ok := geo.EnvelopeBBox(*q.Intersects)
+		if !ok {
+			return plan{}, &search.InvalidParamError{Param: "intersects", Reason: "geometry is empty"}
+		}
+		boxes = []geo.BBox{env}
+		p.spatial = &spatialTest{geom: *q.Intersects}
+	}
+	if len(boxes) > 0 {
+		area := 0.0
+		for _, b := range boxes {
+			area += (b.MaxX - b.MinX) * (b.MaxY - b.MinY)
+		}
+		var ors []string
+		col := "i."
+		if area < wideBBoxArea {
+			// R*Tree first: CROSS JOIN fixes the join order.
+			from = "items_rtree r CROSS JOIN items i ON i.rowid = r.id"
+			col = "r."
+		}
+		for _, b := range boxes {
+			ors = append(ors, fmt.Sprintf("(%[1]sminx <= ? AND %[1]smaxx >= ? AND %[1]sminy <= ? AND %[1]smaxy >= ?)", col))
+			p.args = append(p.args, b.MaxX, b.MinX, b.MaxY, b.MinY)
+		}
+		if col == "i." {
+			// Items crossing the antimeridian have minx > maxx.
+			ors = append(ors, "(i.minx > i.maxx AND i.miny <= ? AND i.maxy >= ?)")
+			p.args = append(p.args, boxes[0].MaxY, boxes[0].MinY)
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	if len(q.Collections) > 0 {
+		where = append(where, "i.collection IN ("+placeholders(len(q.Collections))+")")
+		for _, c := range q.Collections {
+			p.args = append(p.args, c)
+		}
+	}
+	if len(q.IDs) > 0 {
+		where = append(where, "i.id IN ("+placeholders(len(q.IDs))+")")
+		for _, id := range q.IDs {
+			p.args = append(p.args, id)
+		}
+	}
+	if iv := q.Datetime; iv != nil {
+		if iv.End != nil {
+			where = append(where, "i.start_datetime <= ?")
+			p.args = append(p.args, iv.End.UnixMicro())
+		}
+		if iv.Start != nil {
+			// end >= start bounds nothing in the index; items are at most
+			// maxSpan long, so start_datetime >= start - maxSpan does.
+			where = append(where, "i.end_datetime >= ?", "i.start_datetime >= ?")
+			s := iv.Start.UnixMicro()
+			p.args = append(p.args, s, s-db.maxSpan.Load())
+		}
+	}
+	if q.Token != "" {
+		k, err := decodeCursor(q.Token)
+		if err != nil {
+			return plan{}, err
+		}
+		where = append(where, "(i.start_datetime, i.id, i.collection) < (?, ?, ?)")
+		p.args = append(p.args, k.Start, k.ID, k.Collection)
+	}
+	var b strings.Builder
+	b.WriteString("SELECT i.collection, i.id, i.doc, i.start_datetime, i.minx, i.miny, i.maxx, i.maxy, ")
+	if p.spatial != nil {
+		b.WriteString("i.geometry")
+	} else {
+		b.WriteString("NULL")
+	}
+	b.WriteString(" FROM " + from)
+	if len(where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	b.WriteString(" ORDER BY i.start_datetime DESC, i.id DESC, i.collection DESC")
+	if p.spatial == nil {
+		fmt.Fprintf(&b, " LIMIT %d", p.limit)
+	}
+	p.sql = b.String()
+	return p, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// cursor is the sort key of the last item of a page.
+type cursor struct {
+	Start      int64
+	ID         string
+	Collection string
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal([]any{1, c.Start, c.ID, c.Collection})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	bad := &search.InvalidParamError{Param: "token", Reason: "not a token this server issued (use the next link of a previous page)"}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, bad
+	}
+	var v []json.RawMessage
+	if err := json.Unmarshal(b, &v); err != nil || len(v) != 4 || string(v[0]) != "1" {
+		return cursor{}, bad
+	}
+	var c cursor
+	if json.Unmarshal(v[1], &c.Start) != nil || json.Unmarshal(v[2], &c.ID) != nil || json.Unmarshal(v[3], &c.Collection) != nil {
+		return cursor{}, bad
+	}
+	return c, nil
+}
+
+func encodeCollectionToken(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("c1:" + id))
+}
+
+func decodeCollectionToken(s string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || !strings.HasPrefix(string(b), "c1:") {
+		return "", &search.InvalidParamError{Param: "token", Reason: "not a token this server issued (use the next link of a previous page)"}
+	}
+	return string(b[3:]), nil
+}

@@ -1,0 +1,178 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/tessera-geo/tessera/internal/store"
+)
+
+//go:embed schema.sql
+var schema string
+
+// Options tune a store.
+type Options struct {
+	// ReadConns is the size of the read connection pool (default: 2 × CPUs).
+	ReadConns int
+	// CacheMB is SQLite's page cache per connection in MiB (default 64).
+	CacheMB int
+}
+
+// DB is a catalog store in one SQLite file.
+type DB struct {
+	w, r    *sql.DB
+	path    string
+	maxSpan atomic.Int64 // longest item interval stored, µs (see meta)
+}
+
+// Open opens (creating when needed) the catalog at path.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 2 * runtime.GOMAXPROCS(0)
+	}
+	if opts.CacheMB <= 0 {
+		opts.CacheMB = 64
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sqlite: create data dir: %w", err)
+		}
+	}
+	pragmas := []string{
+		"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(OFF)",
+		fmt.Sprintf("cache_size(-%d)", opts.CacheMB*1024), "temp_store(MEMORY)", "mmap_size(268435456)",
+	}
+	dsn := func(extra ...string) string {
+		v := url.Values{}
+		for _, p := range append(pragmas, extra...) {
+			v.Add("_pragma", p)
+		}
+		return "file:" + path + "?" + v.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn()+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if _, err := w.ExecContext(ctx, schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: create schema in %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns)
+	r.SetConnMaxLifetime(0)
+	db := &DB{w: w, r: r, path: path}
+	var span sql.NullInt64
+	if err := w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'max_span_us'`).Scan(&span); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: read meta: %w", err)
+	}
+	db.maxSpan.Store(span.Int64)
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Collection implements store.CollectionReader.
+func (db *DB) Collection(ctx context.Context, id string) (store.Record, error) {
+	var doc []byte
+	err := db.r.QueryRowContext(ctx, `SELECT doc FROM collections WHERE id = ?`, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Record{}, fmt.Errorf("collection %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Record{}, fmt.Errorf("sqlite: read collection: %w", err)
+	}
+	return store.Record{ID: id, Doc: doc}, nil
+}
+
+// Collections implements store.CollectionReader.
+func (db *DB) Collections(ctx context.Context, q store.CollectionQuery) (store.CollectionPage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 10
+	}
+	var page store.CollectionPage
+	after := ""
+	if q.Token != "" {
+		t, err := decodeCollectionToken(q.Token)
+		if err != nil {
+			return page, err
+		}
+		after = t
+	}
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM collections`).Scan(&page.Matched); err != nil {
+		return page, fmt.Errorf("sqlite: count collections: %w", err)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, doc FROM collections WHERE id > ? ORDER BY id LIMIT ?`, after, q.Limit+1)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list collections: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rec store.Record
+		if err := rows.Scan(&rec.ID, &rec.Doc); err != nil {
+			return page, fmt.Errorf("sqlite: list collections: %w", err)
+		}
+		page.Collections = append(page.Collections, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: list collections: %w", err)
+	}
+	if len(page.Collections) > q.Limit {
+		page.Collections = page.Collections[:q.Limit]
+		page.Next = encodeCollectionToken(page.Collections[q.Limit-1].ID)
+	}
+	return page, nil
+}
+
+// Item implements store.ItemReader.
+func (db *DB) Item(ctx context.Context, collection, id string) (store.Record, error) {
+	var doc []byte
+	err := db.r.QueryRowContext(ctx, `SELECT doc FROM items WHERE collection = ? AND id = ?`, collection, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, cerr := db.Collection(ctx, collection); errors.Is(cerr, store.ErrNotFound) {
+			return store.Record{}, cerr
+		}
+		return store.Record{}, fmt.Errorf("item %q in collection %q: %w", id, collection, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Record{}, fmt.Errorf("sqlite: read item: %w", err)
+	}
+	return store.Record{Collection: collection, ID: id, Doc: doc}, nil
+}
+
+// isConstraint reports a UNIQUE/PRIMARY KEY violation.
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code()
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+var _ store.Store = (*DB)(nil)
