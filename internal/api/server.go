@@ -1,0 +1,168 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tessera-geo/tessera/internal/httpx"
+	"github.com/tessera-geo/tessera/internal/search"
+	"github.com/tessera-geo/tessera/internal/store"
+)
+
+// Config is the STAC API's configuration.
+type Config struct {
+	ID          string // landing page id
+	Title       string
+	Description string
+	// BaseURL, when set, is the public URL of the API root (scheme, host and
+	// path); links are built from it instead of from the request.
+	BaseURL string
+	// RootPath is a path prefix the API is served under behind a proxy
+	// (e.g. /stac); links include it and requests may carry it.
+	RootPath string
+	Limits   search.Limits
+	// MaxBodyBytes bounds POST bodies (413 beyond).
+	MaxBodyBytes int64
+}
+
+// Defaults returns a usable configuration.
+func Defaults() Config {
+	return Config{
+		ID:           "tessera",
+		Title:        "tessera STAC API",
+		Description:  "A STAC catalog with an ingest pipeline and a dynamic tile server.",
+		Limits:       search.DefaultLimits(),
+		MaxBodyBytes: 10 << 20,
+	}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("base URL %q must be an absolute http(s) URL", c.BaseURL)
+		}
+	}
+	if c.RootPath != "" && (!strings.HasPrefix(c.RootPath, "/") || strings.HasSuffix(c.RootPath, "/")) {
+		return fmt.Errorf("root path %q must start with / and not end with /", c.RootPath)
+	}
+	if c.Limits.DefaultLimit < 1 || c.Limits.MaxLimit < c.Limits.DefaultLimit {
+		return fmt.Errorf("items limits: default %d must be ≥ 1 and ≤ the maximum %d", c.Limits.DefaultLimit, c.Limits.MaxLimit)
+	}
+	return nil
+}
+
+// Server is the STAC API.
+type Server struct {
+	cfg     Config
+	store   store.Store
+	log     *slog.Logger
+	openapi openAPIDoc
+}
+
+// New builds the API on a store.
+func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	doc, err := loadOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, store: st, log: log, openapi: doc}, nil
+}
+
+// handler is an HTTP handler that returns its error.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// Register adds the API's routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	s.route(mux, "/{$}", methods{"GET": s.landing})
+	s.route(mux, "/conformance", methods{"GET": s.conformance})
+	s.route(mux, "/api", methods{"GET": s.serviceDesc})
+	s.route(mux, "/api.html", methods{"GET": s.serviceDoc})
+	s.route(mux, "/collections", methods{"GET": s.collections})
+	s.route(mux, "/collections/{collectionId}", methods{"GET": s.collection})
+	s.route(mux, "/collections/{collectionId}/items", methods{"GET": s.items})
+	s.route(mux, "/collections/{collectionId}/items/{itemId}", methods{"GET": s.item})
+	s.route(mux, "/search", methods{"GET": s.searchGET, "POST": s.searchPOST})
+}
+
+type methods map[string]handler
+
+// route registers a path for the given methods; other methods get a 405
+// with the STAC error body and an Allow header.
+func (s *Server) route(mux *http.ServeMux, path string, m methods) {
+	if h, ok := m["GET"]; ok {
+		m["HEAD"] = h
+	}
+	allow := make([]string, 0, len(m)+1)
+	for k := range m {
+		allow = append(allow, k)
+	}
+	allow = append(allow, "OPTIONS")
+	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		h, ok := m[r.Method]
+		if !ok {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeError(w, r, &httpx.Error{Status: http.StatusMethodNotAllowed, Code: httpx.CodeMethodNotAllowed,
+				Description: fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)})
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteError(w, r, s.log, err)
+}
+
+// NotFound answers unknown paths with the STAC error body.
+func (s *Server) NotFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, httpx.NotFound("no resource at %s", r.URL.Path))
+}
+
+// StripRootPath removes the configured root path from requests that still
+// carry it (a proxy that does not strip it); requests without it pass as
+// they are (a proxy that does).
+func (s *Server) StripRootPath(next http.Handler) http.Handler {
+	root := s.cfg.RootPath
+	if root == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == root || strings.HasPrefix(p, root+"/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = strings.TrimPrefix(p, root)
+			if r2.URL.Path == "" {
+				r2.URL.Path = "/"
+			}
+			r2.URL.RawPath = ""
+			next.ServeHTTP(w, r2)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readBody reads a bounded request body.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	b, err := readAll(body)
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, httpx.BadRequest("body", "could not read the request body: %v", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,116 @@
+// Package app wires tessera's components together: it is the only package
+// that imports concrete backends. A command builds a config, calls New and
+// then Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tessera-geo/tessera/internal/api"
+	"github.com/tessera-geo/tessera/internal/config"
+	"github.com/tessera-geo/tessera/internal/httpx"
+	"github.com/tessera-geo/tessera/internal/search"
+	"github.com/tessera-geo/tessera/internal/store"
+)
+
+// App is a running tessera server.
+type App struct {
+	cfg     config.Serve
+	log     *slog.Logger
+	store   store.Store
+	handler http.Handler
+	closers []func() error
+}
+
+// New builds the server: opens the store and builds the HTTP handlers.
+func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, cfg.Common)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, store: st, closers: []func() error{st.Close}}
+	acfg := api.Defaults()
+	acfg.ID, acfg.Title, acfg.Description = cfg.ID, cfg.Title, cfg.Description
+	acfg.BaseURL, acfg.RootPath = cfg.BaseURL, cfg.RootPath
+	acfg.Limits = search.Limits{DefaultLimit: cfg.ItemsDefaultLimit, MaxLimit: cfg.ItemsMaxLimit}
+	srv, err := api.New(acfg, st, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	srv.Register(mux)
+	if err := a.registerTiles(mux); err != nil {
+		a.Close()
+		return nil, err
+	}
+	mux.HandleFunc("/", srv.NotFound)
+	a.handler = httpx.Chain(srv.StripRootPath(mux),
+		httpx.RequestIDs(), httpx.AccessLog(log), httpx.Recover(log), httpx.CORS("*"))
+	return a, nil
+}
+
+// Handler is the whole HTTP surface (for tests).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Close releases the store and other resources.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// Run serves until ctx is cancelled, then shuts down gracefully. ready,
+// when not nil, receives the listening address once requests are accepted.
+func (a *App) Run(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// NewLogger builds the process logger.
+func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
+	l, err := config.ParseLogLevel(level)
+	if err != nil {
+		return nil, err
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

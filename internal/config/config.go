@@ -1,0 +1,173 @@
+// Package config turns flags and TESSERA_* environment variables into the
+// typed configuration of each command. It is the only package that reads
+// the environment: flags win over variables, variables over defaults.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// LookupEnv is how config reads the environment (os.LookupEnv in main).
+type LookupEnv func(string) (string, bool)
+
+// Common holds what every command that touches the catalog needs.
+type Common struct {
+	DataDir  string
+	Store    string // store URL; empty means SQLite in DataDir
+	LogLevel string
+}
+
+// Serve configures `tessera serve`.
+type Serve struct {
+	Common
+	Addr              string
+	BaseURL           string
+	RootPath          string
+	ID                string
+	Title             string
+	Description       string
+	ItemsMaxLimit     int
+	ItemsDefaultLimit int
+}
+
+// Load configures `tessera load`.
+type Load struct {
+	Common
+	BatchSize int
+}
+
+// envName is the variable that backs a flag: --items-max-limit ↔ TESSERA_ITEMS_MAX_LIMIT.
+func envName(flag string) string {
+	return "TESSERA_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// ApplyEnv sets every flag the command line did not set from its
+// environment variable, so that flag parsing validates both the same way.
+func ApplyEnv(fs *pflag.FlagSet, env LookupEnv) error {
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed {
+			return
+		}
+		name := envName(f.Name)
+		v, ok := env(name)
+		if !ok && f.Name == "store" {
+			v, ok = env("DATABASE_URL")
+			name = "DATABASE_URL"
+		}
+		if !ok {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// AddCommon registers the common flags.
+func (c *Common) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for the embedded catalog, queue and objects (env TESSERA_DATA_DIR)")
+	fs.StringVar(&c.Store, "store", "", "catalog store URL: a SQLite file path or sqlite:///path (default: catalog.db in the data dir) (env TESSERA_STORE)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (env TESSERA_LOG_LEVEL)")
+}
+
+// AddFlags registers serve's flags.
+func (c *Serve) AddFlags(fs *pflag.FlagSet) {
+	c.Common.AddFlags(fs)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (env TESSERA_ADDR)")
+	fs.StringVar(&c.BaseURL, "base-url", "", "public URL of the API, used in links instead of the request's host (env TESSERA_BASE_URL)")
+	fs.StringVar(&c.RootPath, "root-path", "", "path prefix the API is served under behind a proxy, e.g. /stac (env TESSERA_ROOT_PATH)")
+	fs.StringVar(&c.ID, "id", "tessera", "landing page id (env TESSERA_ID)")
+	fs.StringVar(&c.Title, "title", "tessera STAC API", "landing page title (env TESSERA_TITLE)")
+	fs.StringVar(&c.Description, "description", "A STAC catalog with an ingest pipeline and a dynamic tile server.", "landing page description (env TESSERA_DESCRIPTION)")
+	fs.IntVar(&c.ItemsMaxLimit, "items-max-limit", 10000, "largest page size; larger limits are lowered to it (env TESSERA_ITEMS_MAX_LIMIT)")
+	fs.IntVar(&c.ItemsDefaultLimit, "items-default-limit", 10, "page size when a request gives none (env TESSERA_ITEMS_DEFAULT_LIMIT)")
+}
+
+// AddFlags registers load's flags.
+func (c *Load) AddFlags(fs *pflag.FlagSet) {
+	c.Common.AddFlags(fs)
+	fs.IntVar(&c.BatchSize, "batch-size", 5000, "items per transaction (env TESSERA_BATCH_SIZE)")
+}
+
+// Validate checks the common settings.
+func (c Common) Validate() error {
+	if c.DataDir == "" && c.Store == "" {
+		return errors.New("--data-dir or --store is required")
+	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Validate checks serve's settings.
+func (c Serve) Validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	if c.ItemsDefaultLimit < 1 || c.ItemsMaxLimit < c.ItemsDefaultLimit {
+		return fmt.Errorf("--items-default-limit (%d) must be ≥ 1 and ≤ --items-max-limit (%d)", c.ItemsDefaultLimit, c.ItemsMaxLimit)
+	}
+	if c.Addr == "" {
+		return errors.New("--addr is required")
+	}
+	return nil
+}
+
+// Validate checks load's settings.
+func (c Load) Validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	if c.BatchSize < 1 {
+		return fmt.Errorf("--batch-size must be ≥ 1, got %d", c.BatchSize)
+	}
+	return nil
+}
+
+// ParseLogLevel maps a level name to slog.
+func ParseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// StoreKind says which backend a store URL names.
+type StoreKind int
+
+const (
+	StoreSQLite StoreKind = iota
+	StorePostgres
+)
+
+// ParseStore resolves the store URL to a backend and its location.
+func (c Common) ParseStore() (StoreKind, string, error) {
+	s := c.Store
+	switch {
+	case s == "":
+		return StoreSQLite, filepath.Join(c.DataDir, "catalog.db"), nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		return StorePostgres, s, nil
+	case strings.HasPrefix(s, "sqlite://"):
+		p := strings.TrimPrefix(s, "sqlite://")
+		if p == "" {
+			return 0, "", fmt.Errorf("--store %q: missing the database path (sqlite:///path/to/catalog.db)", s)
+		}
+		return StoreSQLite, p, nil
+	case strings.Contains(s, "://"):
+		return 0, "", fmt.Errorf("--store %q: unknown scheme (want a path, sqlite:///path or postgres://...)", s)
+	default:
+		return StoreSQLite, s, nil
+	}
+}
+
