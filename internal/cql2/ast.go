@@ -255,7 +255,7 @@ func (b BBox) XY() (minx, miny, maxx, maxy float64) {
 }
 
 var (
-	spatialOps = []SpatialOp{SIntersects, SEquals, SDisjoint, STouches, SWithin, SOverlaps, SCrosses, SContains}
+	spatialOps  = []SpatialOp{SIntersects, SEquals, SDisjoint, STouches, SWithin, SOverlaps, SCrosses, SContains}
 	temporalOps = []TemporalOp{TAfter, TBefore, TContains, TDisjoint, TDuring, TEquals, TFinishedBy, TFinishes,
 		TIntersects, TMeets, TMetBy, TOverlappedBy, TOverlaps, TStartedBy, TStarts}
 	arrayOps = []ArrayOp{AEquals, AContains, AContainedBy, AOverlaps}

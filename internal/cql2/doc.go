@@ -14,7 +14,7 @@
 // The package does no I/O and imports no HTTP or database package.
 //
 // cql2-text notes: keywords and built-in names are case-insensitive; a
-// single quote inside a string is written '' (backslash is an ordinary
+// single quote inside a string is written ” (backslash is an ordinary
 // character, except as the LIKE escape); a double quote inside a quoted
 // property name is written "". "a NOT LIKE b", "NOT BETWEEN", "NOT IN" and
 // "IS NOT NULL" parse to Not{...}, as cql2-json has no negated operators. A

@@ -19,10 +19,10 @@ const (
 )
 
 type token struct {
-	kind tokKind
-	pos  int
-	text string // identifier, punctuation, string value (unescaped) or number text
-	num  float64
+	kind  tokKind
+	pos   int
+	text  string // identifier, punctuation, string value (unescaped) or number text
+	num   float64
 	match int // for '(': index of the matching ')' token, or 0
 }
 
