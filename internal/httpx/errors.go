@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/tessera-geo/tessera/internal/raster"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/stac"
 	"github.com/tessera-geo/tessera/internal/store"
@@ -79,6 +80,7 @@ func Classify(err error) (int, Body) {
 		pe *search.InvalidParamError
 		ve *stac.ValidationError
 		mb *http.MaxBytesError
+		re *raster.Error
 	)
 	switch {
 	case errors.As(err, &he):
@@ -89,6 +91,14 @@ func Classify(err error) (int, Body) {
 		return http.StatusBadRequest, Body{Code: CodeBadRequest, Description: ve.Error()}
 	case errors.As(err, &mb):
 		return http.StatusRequestEntityTooLarge, Body{Code: CodePayloadTooLarge, Description: fmt.Sprintf("request body larger than %d bytes", mb.Limit)}
+	case errors.As(err, &re):
+		// Raster sources: missing data is 404, anything else the client
+		// asked for (unreadable source, bad band, unknown CRS) is 400 with
+		// GDAL's reason.
+		if errors.Is(re, raster.ErrOutsideBounds) || errors.Is(re, raster.ErrSourceNotFound) {
+			return http.StatusNotFound, Body{Code: CodeNotFound, Description: re.Error()}
+		}
+		return http.StatusBadRequest, Body{Code: CodeBadRequest, Description: re.Error()}
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, Body{Code: CodeNotFound, Description: err.Error()}
 	case errors.Is(err, store.ErrCollectionMissing):

@@ -122,7 +122,7 @@ type Info struct {
 	GeoBounds    [4]float64 // WGS84 lon/lat
 	Nodata       *float64
 	HasAlpha     bool
-	HasMask      bool // a per-dataset mask band (internal or .msk)
+	HasMask      bool  // a per-dataset mask band (internal or .msk)
 	Overviews    []int // overview widths, finest first
 	Bands        []BandInfo
 }

@@ -116,3 +116,9 @@ func setConfig(k, v string) {
 	defer C.free(unsafe.Pointer(cv))
 	C.tesseraSetConfig(ck, cv)
 }
+
+// Version returns GDAL's version string.
+func Version() string {
+	v := godal.Version()
+	return fmt.Sprintf("%d.%d.%d", v.Major(), v.Minor(), v.Revision())
+}
