@@ -39,6 +39,9 @@ func (t token) describe() string {
 }
 
 func isIdentStart(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r == ':'
+	}
 	return r == '_' || r == ':' || unicode.IsLetter(r)
 }
 
@@ -134,11 +137,21 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, token{kind: tNumber, pos: start, text: src[start:i], num: v})
 		default:
-			r, size := utf8.DecodeRuneInString(src[i:])
+			r, size := rune(c), 1
+			if c >= utf8.RuneSelf {
+				r, size = utf8.DecodeRuneInString(src[i:])
+			}
 			if isIdentStart(r) {
 				start := i
 				i += size
 				for i < len(src) {
+					if c := src[i]; c < utf8.RuneSelf {
+						if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':' || c == '.' {
+							i++
+							continue
+						}
+						break
+					}
 					r, size := utf8.DecodeRuneInString(src[i:])
 					if !isIdentPart(r) {
 						break

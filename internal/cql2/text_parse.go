@@ -523,22 +523,34 @@ func (p *parser) parsePrimary() (Expr, error) {
 	case tEOF:
 		return nil, p.errAt(t, "unexpected end of input, expected an expression")
 	}
-	// Identifier.
-	up := t.text
-	if len(up) <= 20 {
-		up = strings.ToUpper(up)
+	// Identifier. Upper-case ASCII into a stack buffer: map lookups with
+	// string(bytes) keys do not allocate.
+	var buf [24]byte
+	ub := buf[:0]
+	if len(t.text) <= len(buf) {
+		for i := 0; i < len(t.text); i++ {
+			c := t.text[i]
+			if c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			ub = append(ub, c)
+		}
 	}
-	switch up {
+	switch string(ub) {
 	case "TRUE":
 		return Bool{Value: true}, nil
 	case "FALSE":
 		return Bool{Value: false}, nil
 	}
-	if reserved[up] {
+	if reserved[string(ub)] {
 		return nil, p.errAt(t, "expected an expression, found keyword %s", strings.ToUpper(t.text))
 	}
 	n := p.peek()
-	b, isBuiltin := builtins[up]
+	b, isBuiltin := builtins[string(ub)]
+	up := t.text
+	if isBuiltin {
+		up = string(ub)
+	}
 	if isBuiltin && b.kind == bGeom && (p.isKeyword(n, "Z") || p.isKeyword(n, "EMPTY") || p.isPunct(n, "(")) {
 		p.i--
 		g, err := p.parseGeometry()

@@ -50,12 +50,16 @@ type compiler struct {
 // Clause for the meaning of Exact. Errors are *UnsupportedError (e.g. an
 // unknown function) and *InvalidPropertyError.
 func Compile(e cql2.Expr, d Dialect) (Clause, error) {
+	if fn := firstFunction(e); fn != "" {
+		return Clause{}, &UnsupportedError{Dialect: d.name(), What: "function " + fn}
+	}
 	c := &compiler{d: d}
 	f, err := c.pred(e)
 	if err != nil {
 		return Clause{}, err
 	}
 	var b strings.Builder
+	b.Grow(len(f.sql) + 2*len(f.args))
 	n := 0
 	for i := 0; i < len(f.sql); i++ {
 		if f.sql[i] == 0 {
@@ -72,17 +76,45 @@ func (c *compiler) unsupported(what string) error {
 	return &UnsupportedError{Dialect: c.d.name(), What: what}
 }
 
-// constant reports whether e references no property (and can be folded).
+// constant reports whether e references no property and calls no function
+// (and can be folded).
 func constant(e cql2.Expr) bool {
-	ok := true
-	cql2.Walk(e, func(x cql2.Expr) bool {
-		switch x.(type) {
-		case cql2.Property, cql2.Function:
-			ok = false
+	switch n := e.(type) {
+	case cql2.Property, cql2.Function:
+		return false
+	case cql2.String, cql2.Number, cql2.Bool, cql2.Timestamp, cql2.Date, cql2.Geometry, cql2.BBox, nil:
+		return true
+	case cql2.Comparison:
+		return constant(n.Left) && constant(n.Right)
+	case cql2.Spatial:
+		return constant(n.Left) && constant(n.Right)
+	case cql2.Temporal:
+		return constant(n.Left) && constant(n.Right)
+	case cql2.ArrayPredicate:
+		return constant(n.Left) && constant(n.Right)
+	case cql2.Arithmetic:
+		return constant(n.Left) && constant(n.Right)
+	case cql2.Interval:
+		return constant(n.Start) && constant(n.End)
+	case cql2.Not:
+		return constant(n.Arg)
+	case cql2.IsNull:
+		return constant(n.Arg)
+	case cql2.Casei:
+		return constant(n.Arg)
+	case cql2.Accenti:
+		return constant(n.Arg)
+	case cql2.Like:
+		return constant(n.Value) && constant(n.Pattern)
+	case cql2.Between:
+		return constant(n.Value) && constant(n.Low) && constant(n.High)
+	}
+	for _, c := range cql2.Children(e) {
+		if !constant(c) {
+			return false
 		}
-		return ok
-	})
-	return ok
+	}
+	return true
 }
 
 func (c *compiler) fold(e cql2.Expr) (frag, error) {
@@ -117,9 +149,6 @@ func join(sep string, fs []frag) frag {
 }
 
 func (c *compiler) pred(e cql2.Expr) (frag, error) {
-	if fn := firstFunction(e); fn != "" {
-		return frag{}, c.unsupported("function " + fn)
-	}
 	if constant(e) {
 		return c.fold(e)
 	}
