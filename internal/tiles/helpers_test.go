@@ -243,3 +243,5 @@ func readRaw(t testing.TB, path string, w, h int) [][]float64 {
 	}
 	return planes
 }
+
+func writeFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
