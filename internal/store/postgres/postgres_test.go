@@ -1,0 +1,150 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tessera-geo/tessera/internal/store"
+	"github.com/tessera-geo/tessera/internal/store/postgres"
+	"github.com/tessera-geo/tessera/internal/store/storetest"
+)
+
+// testDSN is the server the tests use: TESSERA_TEST_POSTGRES, which
+// scripts/test.sh sets after scripts/postgres.sh has started a server. In
+// CI a missing server fails the tests; elsewhere it skips them.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("TESSERA_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TESSERA_TEST_POSTGRES is not set: run the tests with scripts/test.sh, or eval \"$(scripts/postgres.sh)\" first")
+		}
+		t.Skip("TESSERA_TEST_POSTGRES is not set (eval \"$(scripts/postgres.sh)\" starts a server)")
+	}
+	return dsn
+}
+
+// freshDB creates an empty database for one test, from the template with
+// PostGIS that scripts/postgres.sh makes (or template1, where the
+// migration's CREATE EXTENSION then needs a superuser), and drops it when
+// the test ends. It returns the new database's DSN.
+func freshDB(t testing.TB) string {
+	t.Helper()
+	dsn := testDSN(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to TESSERA_TEST_POSTGRES: %v", err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "tessera_test_" + hex.EncodeToString(b)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE tessera_template")
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "3D000" { // no such template
+		_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	}
+	if err != nil {
+		t.Fatalf("create a test database: %v", err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop test database: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+	return withDatabase(t, dsn, name)
+}
+
+// withDatabase returns dsn naming another database.
+func withDatabase(t testing.TB, dsn, name string) string {
+	t.Helper()
+	if !strings.Contains(dsn, "://") {
+		return dsn + " dbname=" + name
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// newStore migrates a fresh database and opens it.
+func newStore(t testing.TB) *postgres.DB {
+	t.Helper()
+	dsn := freshDB(t)
+	ctx := context.Background()
+	if err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dsn, postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t) })
+}
+
+func TestOpenRefusesUnmigratedSchema(t *testing.T) {
+	dsn := freshDB(t)
+	_, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+	if err == nil || !strings.Contains(err.Error(), `run "tessera migrate --store URL"`) {
+		t.Fatalf("Open on an empty database: %v, want an error naming tessera migrate", err)
+	}
+}
+
+// TestMigrateConcurrently runs migrations from several processes' worth of
+// connections at once, then again: the advisory lock serialises them and
+// they are idempotent.
+func TestMigrateConcurrently(t *testing.T) {
+	dsn := freshDB(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = postgres.Migrate(ctx, dsn)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM tessera_schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != postgres.SchemaVersion() {
+		t.Fatalf("%d migrations recorded, want %d", n, postgres.SchemaVersion())
+	}
+}

@@ -1,0 +1,330 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera-geo/tessera/internal/stac"
+	"github.com/tessera-geo/tessera/internal/store"
+)
+
+// The session temp table a batch is copied into. ON COMMIT DELETE ROWS
+// empties it at the end of every transaction, so it is created once per
+// connection and never dropped (no catalog churn at high write rates).
+const createPutTable = `CREATE TEMP TABLE IF NOT EXISTS tessera_put (
+	ord            integer NOT NULL,
+	collection     text NOT NULL,
+	id             text NOT NULL,
+	datetime       timestamptz,
+	start_datetime timestamptz NOT NULL,
+	end_datetime   timestamptz NOT NULL,
+	geometry       bytea NOT NULL,
+	doc            text NOT NULL,
+	content        text
+) ON COMMIT DELETE ROWS`
+
+var putColumns = []string{"ord", "collection", "id", "datetime", "start_datetime", "end_datetime", "geometry", "doc", "content"}
+
+// putSelect turns the copied rows into item rows, in key order so that
+// concurrent batches lock rows in the same order. content is the document
+// unless the document holds a \u0000 escape, which jsonb refuses.
+const putSelect = `SELECT p.collection, p.id, p.datetime, p.start_datetime, p.end_datetime,
+	ST_GeomFromWKB(p.geometry, 4326), coalesce(p.content, p.doc)::jsonb, p.doc
+	FROM pg_temp.tessera_put p ORDER BY p.collection, p.id`
+
+const upsertSQL = `INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, geometry, content, doc) ` +
+	putSelect + `
+	ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime,
+		start_datetime = excluded.start_datetime, end_datetime = excluded.end_datetime,
+		geometry = excluded.geometry, content = excluded.content, doc = excluded.doc`
+
+const createSQL = `INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, geometry, content, doc) ` +
+	putSelect + `
+	ON CONFLICT (collection, id) DO NOTHING
+	RETURNING collection, id`
+
+const replaceSQL = `UPDATE items i SET datetime = p.datetime, start_datetime = p.start_datetime,
+		end_datetime = p.end_datetime, geometry = ST_GeomFromWKB(p.geometry, 4326),
+		content = coalesce(p.content, p.doc)::jsonb, doc = p.doc
+	FROM pg_temp.tessera_put p
+	WHERE i.collection = p.collection AND i.id = p.id
+	RETURNING p.ord`
+
+type itemKey struct{ collection, id string }
+
+// PutItems implements store.Writer.
+func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteMode) ([]error, error) {
+	errs := make([]error, len(items))
+	if len(items) == 0 {
+		return errs, nil
+	}
+	var colls []string
+	var maxSpan int64
+	for _, it := range items {
+		if it.Collection != "" {
+			colls = append(colls, it.Collection)
+		}
+		maxSpan = max(maxSpan, it.End.Sub(it.Start).Microseconds())
+	}
+	slices.Sort(colls)
+	colls = slices.Compact(colls)
+	rows := make([][]any, len(items)) // built once, copied on every attempt
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		clear(errs)
+		// Which collections exist; items of missing ones fail alone. FOR
+		// SHARE keeps them from being deleted until we commit.
+		exists := make(map[string]bool, len(colls))
+		if len(colls) > 0 {
+			r, err := tx.Query(ctx, `SELECT id FROM collections WHERE id = ANY($1) ORDER BY id FOR SHARE`, colls)
+			if err != nil {
+				return fmt.Errorf("postgres: check collections: %w", err)
+			}
+			for r.Next() {
+				var id string
+				if err := r.Scan(&id); err != nil {
+					return fmt.Errorf("postgres: check collections: %w", err)
+				}
+				exists[id] = true
+			}
+			if err := r.Err(); err != nil {
+				return fmt.Errorf("postgres: check collections: %w", err)
+			}
+		}
+		// Which copy of each (collection, id) is written: the last one
+		// for Upsert and Replace (as if written one after the other), the
+		// first one for Create (later copies conflict with it).
+		first := make(map[itemKey]int, len(items))
+		last := make(map[itemKey]int, len(items))
+		for i, it := range items {
+			switch {
+			case it.Collection == "":
+				errs[i] = fmt.Errorf("item %q has no collection: %w", it.ID, store.ErrCollectionMissing)
+				continue
+			case !exists[it.Collection]:
+				errs[i] = fmt.Errorf("collection %q of item %q: %w", it.Collection, it.ID, store.ErrCollectionMissing)
+				continue
+			}
+			k := itemKey{it.Collection, it.ID}
+			if _, ok := first[k]; !ok {
+				first[k] = i
+			}
+			last[k] = i
+		}
+		pick := last
+		if mode == store.Create {
+			pick = first
+		}
+		batch := make([]int, 0, len(pick))
+		for _, i := range pick {
+			batch = append(batch, i)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		slices.Sort(batch)
+		if err := copyItems(ctx, tx, items, batch, rows); err != nil {
+			return err
+		}
+		switch mode {
+		case store.Upsert:
+			if _, err := tx.Exec(ctx, upsertSQL); err != nil {
+				return fmt.Errorf("postgres: upsert items: %w", err)
+			}
+		case store.Create:
+			r, err := tx.Query(ctx, createSQL)
+			if err != nil {
+				return fmt.Errorf("postgres: insert items: %w", err)
+			}
+			inserted := make(map[itemKey]bool, len(batch))
+			for r.Next() {
+				var k itemKey
+				if err := r.Scan(&k.collection, &k.id); err != nil {
+					return fmt.Errorf("postgres: insert items: %w", err)
+				}
+				inserted[k] = true
+			}
+			if err := r.Err(); err != nil {
+				return fmt.Errorf("postgres: insert items: %w", err)
+			}
+			for i, it := range items {
+				k := itemKey{it.Collection, it.ID}
+				if f, ok := first[k]; ok && (f != i || !inserted[k]) {
+					errs[i] = fmt.Errorf("item %q in collection %q: %w", it.ID, it.Collection, store.ErrConflict)
+				}
+			}
+		case store.Replace:
+			r, err := tx.Query(ctx, replaceSQL)
+			if err != nil {
+				return fmt.Errorf("postgres: replace items: %w", err)
+			}
+			updated := make(map[int]bool, len(batch))
+			for r.Next() {
+				var ord int32
+				if err := r.Scan(&ord); err != nil {
+					return fmt.Errorf("postgres: replace items: %w", err)
+				}
+				updated[int(ord)] = true
+			}
+			if err := r.Err(); err != nil {
+				return fmt.Errorf("postgres: replace items: %w", err)
+			}
+			for i, it := range items {
+				if l, ok := last[itemKey{it.Collection, it.ID}]; ok && !updated[l] {
+					errs[i] = fmt.Errorf("item %q in collection %q: %w", it.ID, it.Collection, store.ErrNotFound)
+				}
+			}
+		}
+		if maxSpan > db.maxSpan.Load() {
+			if _, err := tx.Exec(ctx, `UPDATE tessera_meta SET value = $1 WHERE key = 'max_span_us' AND value < $1`, maxSpan); err != nil {
+				return fmt.Errorf("postgres: update meta: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for {
+		cur := db.maxSpan.Load()
+		if maxSpan <= cur || db.maxSpan.CompareAndSwap(cur, maxSpan) {
+			break
+		}
+	}
+	return errs, nil
+}
+
+var nul = []byte(`\u0000`)
+
+// copyItems copies items[batch...] into the temp table; rows caches the
+// COPY rows across attempts.
+func copyItems(ctx context.Context, tx pgx.Tx, items []stac.Item, batch []int, rows [][]any) error {
+	if _, err := tx.Exec(ctx, createPutTable); err != nil {
+		return fmt.Errorf("postgres: create temp table: %w", err)
+	}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "tessera_put"}, putColumns,
+		pgx.CopyFromSlice(len(batch), func(j int) ([]any, error) {
+			i := batch[j]
+			if rows[i] == nil {
+				rows[i] = itemRow(i, items[i])
+			}
+			return rows[i], nil
+		}))
+	if err != nil {
+		return fmt.Errorf("postgres: copy items: %w", err)
+	}
+	if n != int64(len(batch)) {
+		return fmt.Errorf("postgres: copy items: copied %d rows of %d", n, len(batch))
+	}
+	return nil
+}
+
+func itemRow(i int, it stac.Item) []any {
+	var dt *time.Time
+	if it.Datetime != nil {
+		t := it.Datetime.UTC()
+		dt = &t
+	}
+	doc := string(it.Doc)
+	var content *string
+	if bytes.Contains(it.Doc, nul) {
+		// jsonb cannot hold U+0000: filter on a copy without it (output
+		// still comes from doc).
+		c := string(bytes.ReplaceAll(it.Doc, nul, []byte(`\ufffd`)))
+		content = &c
+	}
+	return []any{int32(i), it.Collection, it.ID, dt, it.Start.UTC(), it.End.UTC(),
+		it.Geometry.Force2D().AsBinary(), doc, content}
+}
+
+// PutCollection implements store.Writer.
+func (db *DB) PutCollection(ctx context.Context, c stac.Collection, mode store.WriteMode) error {
+	doc := string(c.Doc)
+	var content *string
+	if bytes.Contains(c.Doc, nul) {
+		s := string(bytes.ReplaceAll(c.Doc, nul, []byte(`\ufffd`)))
+		content = &s
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		switch mode {
+		case store.Replace:
+			tag, err := tx.Exec(ctx, `UPDATE collections SET content = coalesce($3, $2)::jsonb, doc = $2 WHERE id = $1`, c.ID, doc, content)
+			if err != nil {
+				return fmt.Errorf("postgres: replace collection: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("collection %q: %w", c.ID, store.ErrNotFound)
+			}
+			return nil
+		case store.Create:
+			tag, err := tx.Exec(ctx, `INSERT INTO collections (id, content, doc) VALUES ($1, coalesce($3, $2)::jsonb, $2)
+				ON CONFLICT (id) DO NOTHING`, c.ID, doc, content)
+			if err != nil {
+				return fmt.Errorf("postgres: create collection: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("collection %q: %w", c.ID, store.ErrConflict)
+			}
+		default:
+			var inserted bool
+			err := tx.QueryRow(ctx, `INSERT INTO collections (id, content, doc) VALUES ($1, coalesce($3, $2)::jsonb, $2)
+				ON CONFLICT (id) DO UPDATE SET content = excluded.content, doc = excluded.doc
+				RETURNING xmax = 0`, c.ID, doc, content).Scan(&inserted)
+			if err != nil {
+				return fmt.Errorf("postgres: write collection: %w", err)
+			}
+			if !inserted {
+				return nil
+			}
+		}
+		if _, err := tx.Exec(ctx, `SELECT tessera_create_partition($1)`, c.ID); err != nil {
+			return fmt.Errorf("postgres: create the items partition of collection %q: %w", c.ID, err)
+		}
+		return nil
+	})
+}
+
+// DeleteItem implements store.Writer.
+func (db *DB) DeleteItem(ctx context.Context, collection, id string) error {
+	var n int64
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM items WHERE collection = $1 AND id = $2`, collection, id)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: delete item: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("item %q in collection %q: %w", id, collection, store.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteCollection implements store.Writer: the collection's partition is
+// dropped with it.
+func (db *DB) DeleteCollection(ctx context.Context, id string) error {
+	errMissing := errors.New("missing")
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("postgres: delete collection: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errMissing
+		}
+		if _, err := tx.Exec(ctx, `SELECT tessera_drop_partition($1)`, id); err != nil {
+			return fmt.Errorf("postgres: drop the items partition of collection %q: %w", id, err)
+		}
+		return nil
+	})
+	if errors.Is(err, errMissing) {
+		return fmt.Errorf("collection %q: %w", id, store.ErrNotFound)
+	}
+	return err
+}
