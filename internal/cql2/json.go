@@ -413,6 +413,21 @@ func unmarshalGeoJSON(raw []byte) (g geom.Geometry, err error) {
 	if g.CoordinatesType() == geom.DimXYM || g.CoordinatesType() == geom.DimXYZM {
 		return g, errors.New("only 2D and 3D positions are supported")
 	}
+	// Accept only what cql2-text (WKT) can express, so that both encodings
+	// describe the same set of geometries (e.g. no empty rings or parts,
+	// no rings of fewer than 4 positions).
+	toks, err := lex(g.AsText())
+	if err != nil {
+		return g, err
+	}
+	p := &parser{toks: toks}
+	if _, err := p.parseGeometry(); err != nil {
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			return g, errors.New(se.Msg)
+		}
+		return g, err
+	}
 	return g, nil
 }
 
