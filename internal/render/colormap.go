@@ -156,8 +156,8 @@ func ParseColorMap(s string) (*ColorMap, error) {
 		}
 		cm := &ColorMap{Intervals: []Interval{}}
 		for i, r := range raw {
-			var rng [2]float64
-			if err := json.Unmarshal(r[0], &rng); err != nil {
+			var rng []float64
+			if err := json.Unmarshal(r[0], &rng); err != nil || len(rng) != 2 {
 				return nil, fmt.Errorf("interval %d: range must be [min, max]", i)
 			}
 			col, err := parseColor(r[1])

@@ -11,20 +11,20 @@ import (
 // BandStats are the statistics of one band over its valid pixels, in
 // rio-tiler's shape.
 type BandStats struct {
-	Min          float64      `json:"min"`
-	Max          float64      `json:"max"`
-	Mean         float64      `json:"mean"`
-	Count        float64      `json:"count"`
-	Sum          float64      `json:"sum"`
-	Std          float64      `json:"std"`
-	Median       float64      `json:"median"`
-	Majority     float64      `json:"majority"`
-	Minority     float64      `json:"minority"`
-	Unique       float64      `json:"unique"`
-	Histogram    [2][]float64 `json:"histogram"`
-	ValidPercent float64      `json:"valid_percent"`
-	MaskedPixels float64      `json:"masked_pixels"`
-	ValidPixels  float64      `json:"valid_pixels"`
+	Min          float64            `json:"min"`
+	Max          float64            `json:"max"`
+	Mean         float64            `json:"mean"`
+	Count        float64            `json:"count"`
+	Sum          float64            `json:"sum"`
+	Std          float64            `json:"std"`
+	Median       float64            `json:"median"`
+	Majority     float64            `json:"majority"`
+	Minority     float64            `json:"minority"`
+	Unique       float64            `json:"unique"`
+	Histogram    [2][]float64       `json:"histogram"`
+	ValidPercent float64            `json:"valid_percent"`
+	MaskedPixels float64            `json:"masked_pixels"`
+	ValidPixels  float64            `json:"valid_pixels"`
 	Percentiles  map[string]float64 `json:"-"`
 }
 

@@ -30,14 +30,14 @@ type bbox struct {
 }
 
 type tms struct {
-	ID            string   `json:"id"`
-	Title         string   `json:"title"`
-	URI           string   `json:"uri,omitempty"`
-	CRS           string   `json:"crs"`
-	OrderedAxes   []string `json:"orderedAxes"`
-	WellKnown     string   `json:"wellKnownScaleSet,omitempty"`
-	BoundingBox   bbox     `json:"boundingBox"`
-	TileMatrices  []matrix `json:"tileMatrices"`
+	ID           string   `json:"id"`
+	Title        string   `json:"title"`
+	URI          string   `json:"uri,omitempty"`
+	CRS          string   `json:"crs"`
+	OrderedAxes  []string `json:"orderedAxes"`
+	WellKnown    string   `json:"wellKnownScaleSet,omitempty"`
+	BoundingBox  bbox     `json:"boundingBox"`
+	TileMatrices []matrix `json:"tileMatrices"`
 }
 
 // metersPerUnit converts CRS units to metres for the scale denominator
