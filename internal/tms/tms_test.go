@@ -43,7 +43,7 @@ func TestDefaultSets(t *testing.T) {
 	if r.MinX != 2 || r.MaxX != 2 || r.MinY != 1 || r.MaxY != 1 {
 		t.Fatalf("%+v", r)
 	}
-	if z := wm.ZoomForResolution(150); z != 10 {
+	if z := wm.ZoomForResolution(150); z != 11 {
 		t.Fatalf("zoom for 150 m: %d", z)
 	}
 }
