@@ -2,14 +2,17 @@ package app
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"github.com/tessera-geo/tessera/internal/config"
 	"github.com/tessera-geo/tessera/internal/store"
+	"github.com/tessera-geo/tessera/internal/store/postgres"
 	"github.com/tessera-geo/tessera/internal/store/sqlite"
 )
 
-// OpenStore opens the catalog store the configuration names.
+// OpenStore opens the catalog store the configuration names. A PostgreSQL
+// URL may leave out what the standard PG* variables (PGHOST, PGUSER,
+// PGPASSWORD, ...) provide: --store postgres:// uses them alone.
 func OpenStore(ctx context.Context, c config.Common) (store.Store, error) {
 	kind, loc, err := c.ParseStore()
 	if err != nil {
@@ -17,8 +20,25 @@ func OpenStore(ctx context.Context, c config.Common) (store.Store, error) {
 	}
 	switch kind {
 	case config.StorePostgres:
-		return nil, errors.New("the PostgreSQL store is not available in this build yet; use the embedded SQLite store (omit --store)")
+		return postgres.Open(ctx, loc, postgres.Options{})
 	default:
 		return sqlite.Open(ctx, loc, sqlite.Options{})
 	}
+}
+
+// MigrateStore creates or upgrades the schema of the configured store and
+// describes what it did. Only PostgreSQL has versioned migrations; the
+// SQLite store creates its schema when it is opened.
+func MigrateStore(ctx context.Context, c config.Common) (string, error) {
+	kind, loc, err := c.ParseStore()
+	if err != nil {
+		return "", err
+	}
+	if kind != config.StorePostgres {
+		return "the SQLite store needs no migration: it creates its schema when opened", nil
+	}
+	if err := postgres.Migrate(ctx, loc); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("the PostgreSQL catalog schema is at version %d", postgres.SchemaVersion()), nil
 }

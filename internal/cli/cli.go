@@ -27,6 +27,7 @@ func Root(env config.LookupEnv) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(env), loadCmd(env), versionCmd())
+	root.AddCommand(migrateCmd(env))
 	return root
 }
 

@@ -185,9 +185,9 @@ func retryable(err error) bool {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "40001", // serialization_failure
-			"40P01", // deadlock_detected
-			"55P03", // lock_not_available
-			"57P01", // admin_shutdown (e.g. a failover)
+			"40P01",                   // deadlock_detected
+			"55P03",                   // lock_not_available
+			"57P01",                   // admin_shutdown (e.g. a failover)
 			"08000", "08003", "08006": // connection exceptions
 			return true
 		}

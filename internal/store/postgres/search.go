@@ -174,4 +174,3 @@ func decodeCollectionToken(s string) (string, error) {
 	}
 	return string(b[3:]), nil
 }
-
