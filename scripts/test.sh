@@ -9,5 +9,14 @@ if pkg-config --exists gdal 2>/dev/null; then tags=gdal; fi
 if [ "${CI:-}" = true ] && [ -z "$tags" ]; then
   echo "test: GDAL (libgdal-dev) is required in CI" >&2; exit 1
 fi
+# The PostgreSQL store's tests need a PostgreSQL+PostGIS server: use the one
+# at $TESSERA_TEST_POSTGRES, or start a local one (see scripts/postgres.sh).
+if pg=$(scripts/postgres.sh); then
+  eval "$pg"
+elif [ "${CI:-}" = true ]; then
+  echo "test: could not start PostgreSQL (scripts/postgres.sh)" >&2; exit 1
+else
+  echo "test: no PostgreSQL; the PostgreSQL store tests are skipped" >&2
+fi
 go vet -tags "$tags" ./...
 go test -tags "$tags" -count=1 -timeout 20m ./...
