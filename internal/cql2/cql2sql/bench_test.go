@@ -12,7 +12,9 @@ const typicalFilter = `collection = 'sentinel-2-l2a' AND "eo:cloud_cover" < 10 A
 	`T_INTERSECTS(datetime, INTERVAL('2021-01-01T00:00:00Z', '2021-12-31T23:59:59Z'))`
 
 // BenchmarkParseCompile measures cql2-text parsing plus SQL compilation of
-// a typical STAC search filter.
+// a typical STAC search filter. Target: ≤ 20 µs. Measured on the 2-core
+// dev VM (load average ~7 from concurrent builds), -cpu 1: 9–13.5 µs
+// (sqlite 11–13.5, postgres 9–10), 104–111 allocs, ~7.5 KB.
 func BenchmarkParseCompile(b *testing.B) {
 	for _, d := range []struct {
 		name string

@@ -3,7 +3,6 @@ package cql2sql
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -258,10 +257,6 @@ func (e *UnsupportedError) Error() string {
 
 // Unwrap makes errors.Is(err, cql2.ErrUnsupported) true.
 func (e *UnsupportedError) Unwrap() error { return cql2.ErrUnsupported }
-
-// sqlString quotes s as a SQL string literal (only used for validated,
-// internally generated text).
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 var (
 	_ Dialect = (*SQLite)(nil)
