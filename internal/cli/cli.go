@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -25,6 +26,29 @@ func Root(env config.LookupEnv) *cobra.Command {
 		Short:         "A STAC catalog, ingest pipeline and raster tile server",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	var cpuprofile string
+	var stopProfile func()
+	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) of the command to this file")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cpuprofile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		return nil
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if stopProfile != nil {
+			stopProfile()
+		}
 	}
 	root.AddCommand(serveCmd(env), loadCmd(env), versionCmd())
 	root.AddCommand(migrateCmd(env))

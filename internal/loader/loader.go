@@ -2,7 +2,6 @@ package loader
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,28 +171,8 @@ func readPath(path string, add func(raw)) error {
 }
 
 func decode(r raw, opts stac.DecodeOptions) decoded {
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(r.doc, &head); err != nil {
-		return decoded{where: r.where, err: fmt.Errorf("not JSON: %w", err)}
-	}
-	switch head.Type {
-	case "Feature":
-		it, err := stac.DecodeItem(r.doc, opts)
-		if err != nil {
-			return decoded{where: r.where, err: err}
-		}
-		return decoded{where: r.where, item: &it}
-	case "Collection":
-		c, err := stac.DecodeCollection(r.doc, opts)
-		if err != nil {
-			return decoded{where: r.where, err: err}
-		}
-		return decoded{where: r.where, collection: &c}
-	default:
-		return decoded{where: r.where, err: fmt.Errorf(`type %q is neither "Feature" nor "Collection"`, head.Type)}
-	}
+	d, err := stac.Decode(r.doc, opts)
+	return decoded{where: r.where, item: d.Item, collection: d.Collection, err: err}
 }
 
 // writer batches items and writes collections as they come.

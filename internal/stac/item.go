@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/peterstace/simplefeatures/geom"
@@ -47,29 +49,68 @@ type DecodeOptions struct {
 
 // DecodeItem parses, validates and normalises one STAC Item. The error is a
 // *ValidationError naming the bad member.
+//
+// The document is validated once and its top-level members are located
+// without decoding them; the canonical document is rebuilt from the
+// original bytes, so large members (assets) are copied, never re-encoded.
 func DecodeItem(raw []byte, opts DecodeOptions) (Item, error) {
-	var obj object
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return Item{}, &ValidationError{Reason: "not a JSON object: " + jsonErr(err)}
+	doc, ms, err := topLevel(raw)
+	if err != nil {
+		return Item{}, err
 	}
+	return decodeItem(doc, ms, opts)
+}
+
+// Document is a decoded item or collection.
+type Document struct {
+	Item       *Item
+	Collection *Collection
+}
+
+// Decode decodes an Item or a Collection, whichever raw is.
+func Decode(raw []byte, opts DecodeOptions) (Document, error) {
+	doc, ms, err := topLevel(raw)
+	if err != nil {
+		return Document{}, err
+	}
+	switch t := str(lookup(ms, "type")); t {
+	case "Feature":
+		it, err := decodeItem(doc, ms, opts)
+		if err != nil {
+			return Document{}, err
+		}
+		return Document{Item: &it}, nil
+	case "Collection":
+		c, err := DecodeCollection(doc, opts)
+		if err != nil {
+			return Document{}, err
+		}
+		return Document{Collection: &c}, nil
+	default:
+		return Document{}, invalid("type", `must be "Feature" or "Collection", got %s`, show(lookup(ms, "type")))
+	}
+}
+
+func decodeItem(doc []byte, ms []member, opts DecodeOptions) (Item, error) {
+	get := func(k string) json.RawMessage { return lookup(ms, k) }
 	var it Item
-	if t := str(obj["type"]); t != "Feature" {
-		return Item{}, invalid("type", `must be "Feature", got %s`, show(obj["type"]))
+	if t := str(get("type")); t != "Feature" {
+		return Item{}, invalid("type", `must be "Feature", got %s`, show(get("type")))
 	}
-	if _, ok := obj["stac_version"]; !ok {
+	if v := get("stac_version"); v == nil {
 		return Item{}, invalid("stac_version", "is required")
-	} else if str(obj["stac_version"]) == "" {
+	} else if str(v) == "" {
 		return Item{}, invalid("stac_version", "must be a non-empty string")
 	}
-	if err := json.Unmarshal(obj["id"], &it.ID); err != nil || it.ID == "" {
+	if err := json.Unmarshal(get("id"), &it.ID); err != nil || it.ID == "" {
 		return Item{}, invalid("id", "must be a non-empty string")
 	}
-	if c, ok := obj["collection"]; ok && !isNull(c) {
+	if c := get("collection"); c != nil && !isNull(c) {
 		if err := json.Unmarshal(c, &it.Collection); err != nil || it.Collection == "" {
 			return Item{}, invalid("collection", "must be a non-empty string")
 		}
 	}
-	g, err := DecodeGeometry(obj["geometry"])
+	g, err := DecodeGeometry(get("geometry"))
 	if err != nil {
 		return Item{}, invalid("geometry", "%v", err)
 	}
@@ -78,9 +119,10 @@ func DecodeItem(raw []byte, opts DecodeOptions) (Item, error) {
 	if !ok {
 		return Item{}, invalid("geometry", "must not be empty")
 	}
-	if b, ok := obj["bbox"]; ok && !isNull(b) {
+	bbox := get("bbox")
+	if bbox != nil && !isNull(bbox) {
 		var v []float64
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := json.Unmarshal(bbox, &v); err != nil {
 			return Item{}, invalid("bbox", "must be an array of numbers")
 		}
 		bb, err := geo.BBoxFromSlice(v)
@@ -93,25 +135,111 @@ func DecodeItem(raw []byte, opts DecodeOptions) (Item, error) {
 		it.BBox = bb
 	} else {
 		it.BBox = env
-		obj["bbox"], _ = json.Marshal(env.Slice())
+		bbox, _ = json.Marshal(env.Slice())
 	}
-	if err := it.decodeProperties(obj, opts); err != nil {
-		return Item{}, err
-	}
-	if a, ok := obj["assets"]; !ok || isNull(a) {
-		obj["assets"] = json.RawMessage("{}")
-	} else if !isObject(a) {
-		return Item{}, invalid("assets", "must be an object")
-	}
-	links, err := stripHierarchyLinks(obj["links"])
+	props, err := it.decodeProperties(get("properties"), opts)
 	if err != nil {
 		return Item{}, err
 	}
-	for _, k := range []string{"geometry", "properties", "assets"} {
-		obj[k] = compact(obj[k])
+	assets := get("assets")
+	if assets == nil || isNull(assets) {
+		assets = json.RawMessage("{}")
+	} else if assets[0] != '{' {
+		return Item{}, invalid("assets", "must be an object")
 	}
-	it.Doc = encodeCanonical(obj, itemKeyOrder, links)
+	links, err := stripHierarchyLinks(get("links"))
+	if err != nil {
+		return Item{}, err
+	}
+	replaced := map[string]json.RawMessage{"bbox": bbox, "properties": props, "assets": assets}
+	it.Doc = assemble(len(doc)+len(props)+len(bbox), ms, itemKeyOrder, replaced, links)
 	return it, nil
+}
+
+// topLevel validates raw as one JSON object and lists its members. Pretty
+// printed input is compacted first.
+func topLevel(raw []byte) ([]byte, []member, error) {
+	if !json.Valid(raw) {
+		var v any
+		err := json.Unmarshal(raw, &v)
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
+		return nil, nil, &ValidationError{Reason: "not a JSON object: " + jsonErr(err)}
+	}
+	doc := raw
+	if bytes.IndexByte(raw, '\n') >= 0 || bytes.Contains(raw, []byte(": ")) {
+		var buf bytes.Buffer
+		buf.Grow(len(raw))
+		if err := json.Compact(&buf, raw); err == nil {
+			doc = buf.Bytes()
+		}
+	}
+	ms, err := members(doc, make([]member, 0, 16))
+	if err != nil {
+		return nil, nil, &ValidationError{Reason: "not a JSON object"}
+	}
+	return doc, ms, nil
+}
+
+// lookup returns the value of key (the last one, as encoding/json does).
+func lookup(ms []member, key string) json.RawMessage {
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].key == key {
+			return ms[i].value
+		}
+	}
+	return nil
+}
+
+// assemble writes a canonical document from members: the leading keys in
+// order, the others sorted, "links" last. replaced overrides (or adds)
+// member values.
+func assemble(size int, ms []member, leading []string, replaced map[string]json.RawMessage, links json.RawMessage) []byte {
+	buf := make([]byte, 0, size+len(links)+64)
+	buf = append(buf, '{')
+	first := true
+	write := func(k string, v []byte) {
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = append(buf, '"')
+		buf = append(buf, k...)
+		buf = append(buf, '"', ':')
+		buf = append(buf, v...)
+	}
+	value := func(k string) []byte {
+		if v, ok := replaced[k]; ok {
+			return v
+		}
+		return lookup(ms, k)
+	}
+	isLeading := func(k string) bool {
+		for _, l := range leading {
+			if l == k {
+				return true
+			}
+		}
+		return k == "links"
+	}
+	for _, k := range leading {
+		if v := value(k); v != nil {
+			write(k, v)
+		}
+	}
+	rest := make([]string, 0, len(ms))
+	for _, m := range ms {
+		if !isLeading(m.key) && lookup(ms, m.key) != nil && !slices.Contains(rest, m.key) {
+			rest = append(rest, m.key)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		write(k, value(k))
+	}
+	write("links", links)
+	return append(buf, '}')
 }
 
 // bboxContains allows a small tolerance: bboxes are often rounded.
@@ -120,22 +248,27 @@ func bboxContains(b, env geo.BBox) bool {
 	return b.MinX-eps <= env.MinX && env.MaxX <= b.MaxX+eps && b.MinY-eps <= env.MinY && env.MaxY <= b.MaxY+eps
 }
 
-func (it *Item) decodeProperties(obj object, opts DecodeOptions) error {
-	var props object
-	if err := json.Unmarshal(obj["properties"], &props); err != nil || props == nil {
-		return invalid("properties", "must be an object")
+// decodeProperties reads the item's times and returns the properties
+// object with created/updated maintained.
+func (it *Item) decodeProperties(raw json.RawMessage, opts DecodeOptions) (json.RawMessage, error) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, invalid("properties", "must be an object")
 	}
-	dt, err := optTime(props, "datetime")
+	ms, err := members(raw, make([]member, 0, 32))
 	if err != nil {
-		return err
+		return nil, invalid("properties", "must be an object")
 	}
-	start, err := optTime(props, "start_datetime")
+	dt, err := optTime(lookup(ms, "datetime"), "datetime")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	end, err := optTime(props, "end_datetime")
+	start, err := optTime(lookup(ms, "start_datetime"), "start_datetime")
 	if err != nil {
-		return err
+		return nil, err
+	}
+	end, err := optTime(lookup(ms, "end_datetime"), "end_datetime")
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case dt != nil:
@@ -148,28 +281,43 @@ func (it *Item) decodeProperties(obj object, opts DecodeOptions) error {
 	case start != nil && end != nil:
 		it.Start, it.End = *start, *end
 	default:
-		if _, ok := props["datetime"]; !ok {
-			return invalid("properties.datetime", "is required (null is allowed only with start_datetime and end_datetime)")
+		if lookup(ms, "datetime") == nil {
+			return nil, invalid("properties.datetime", "is required (null is allowed only with start_datetime and end_datetime)")
 		}
-		return invalid("properties.datetime", "is null, so properties.start_datetime and properties.end_datetime are required")
+		return nil, invalid("properties.datetime", "is null, so properties.start_datetime and properties.end_datetime are required")
 	}
 	if it.Start.After(it.End) {
-		return invalid("properties.start_datetime", "is after properties.end_datetime")
+		return nil, invalid("properties.start_datetime", "is after properties.end_datetime")
 	}
-	if !opts.Now.IsZero() {
-		now, _ := json.Marshal(opts.Now.UTC().Format(TimeFormat))
-		if c, ok := props["created"]; !ok || isNull(c) {
-			props["created"] = now
+	if opts.Now.IsZero() {
+		return raw, nil
+	}
+	now := []byte(`"` + opts.Now.UTC().Format(TimeFormat) + `"`)
+	out := make([]byte, 0, len(raw)+64)
+	out = append(out, '{')
+	for _, m := range ms {
+		if m.key == "created" || m.key == "updated" {
+			continue // rewritten below
 		}
-		props["updated"] = now
+		out = append(out, '"')
+		out = append(out, m.key...)
+		out = append(out, '"', ':')
+		out = append(out, m.value...)
+		out = append(out, ',')
 	}
-	obj["properties"] = marshalObject(props)
-	return nil
+	created := lookup(ms, "created")
+	if created == nil || isNull(created) {
+		created = now
+	}
+	out = append(out, `"created":`...)
+	out = append(out, created...)
+	out = append(out, `,"updated":`...)
+	out = append(out, now...)
+	return append(out, '}'), nil
 }
 
-func optTime(props object, key string) (*time.Time, error) {
-	v, ok := props[key]
-	if !ok || isNull(v) {
+func optTime(v json.RawMessage, key string) (*time.Time, error) {
+	if v == nil || isNull(v) {
 		return nil, nil
 	}
 	var s string

@@ -14,9 +14,11 @@ import (
 	"github.com/tessera-geo/tessera/internal/store"
 )
 
-// wideBBoxArea is the query box area (square degrees) from which scanning
-// the datetime index beats reading every R*Tree match and sorting them.
-const wideBBoxArea = 360 * 180 / 16
+// defaultRTreeProbeCap bounds the R*Tree probe: a box with more candidates
+// than this is not selective, and walking the datetime index (newest
+// first, testing each row's bbox, stopping at the page size) beats reading
+// and sorting every R*Tree match.
+const defaultRTreeProbeCap = 2000
 
 // plan is a compiled search.
 type plan struct {
@@ -30,8 +32,8 @@ type plan struct {
 }
 
 type spatialTest struct {
-	box  *geo.BBox      // query box, when the search is a bbox search
-	geom geom.Geometry  // query geometry (the box as a geometry for bbox searches)
+	box  *geo.BBox     // query box, when the search is a bbox search
+	geom geom.Geometry // query geometry (the box as a geometry for bbox searches)
 }
 
 // matches reports whether a candidate row passes the exact test. Rows whose
@@ -49,7 +51,11 @@ func (t *spatialTest) matches(b geo.BBox, wkb []byte) (bool, error) {
 
 // Search implements store.Searcher.
 func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
-	p, err := db.compile(q)
+	rtreeFirst, err := db.selective(ctx, q)
+	if err != nil {
+		return store.Page{}, err
+	}
+	p, err := db.compile(q, rtreeFirst)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -101,34 +107,65 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 	return page, nil
 }
 
+// queryBoxes are the R*Tree boxes of a spatial query.
+func queryBoxes(q search.Query) ([]geo.BBox, error) {
+	switch {
+	case q.BBox != nil:
+		return q.BBox.Parts(), nil
+	case q.Intersects != nil:
+		env, ok := geo.EnvelopeBBox(*q.Intersects)
+		if !ok {
+			return nil, &search.InvalidParamError{Param: "intersects", Reason: "geometry is empty"}
+		}
+		return []geo.BBox{env}, nil
+	}
+	return nil, nil
+}
+
+// selective reports whether a spatial query's boxes match few enough items
+// for the R*Tree to drive the query.
+func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
+	boxes, err := queryBoxes(q)
+	if err != nil || len(boxes) == 0 {
+		return false, err
+	}
+	var ors []string
+	var args []any
+	for _, b := range boxes {
+		ors = append(ors, "(minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)")
+		args = append(args, b.MaxX, b.MinX, b.MaxY, b.MinY)
+	}
+	var n int
+	err = db.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM items_rtree WHERE %s LIMIT %d)`,
+		strings.Join(ors, " OR "), db.probeCap), args...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: probe spatial index: %w", err)
+	}
+	return n < db.probeCap, nil
+}
+
 // compile turns a query into SQL. Rows come out in the result order:
-// start_datetime, id, collection, all descending.
-func (db *DB) compile(q search.Query) (plan, error) {
+// start_datetime, id, collection, all descending. rtreeFirst makes the
+// R*Tree drive a spatial query; otherwise the datetime index does.
+func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 	p := plan{limit: q.Limit + 1}
 	var where []string
 	from := "items i"
 	// Spatial: R*Tree candidates, exact test in Go.
-	var boxes []geo.BBox
+	boxes, err := queryBoxes(q)
+	if err != nil {
+		return plan{}, err
+	}
 	switch {
 	case q.BBox != nil:
-		boxes = q.BBox.Parts()
 		p.spatial = &spatialTest{box: q.BBox, geom: q.BBox.Geometry()}
 	case q.Intersects != nil:
-		env, ok := geo.EnvelopeBBox(*q.Intersects)
-		if !ok {
-			return plan{}, &search.InvalidParamError{Param: "intersects", Reason: "geometry is empty"}
-		}
-		boxes = []geo.BBox{env}
 		p.spatial = &spatialTest{geom: *q.Intersects}
 	}
 	if len(boxes) > 0 {
-		area := 0.0
-		for _, b := range boxes {
-			area += (b.MaxX - b.MinX) * (b.MaxY - b.MinY)
-		}
 		var ors []string
 		col := "i."
-		if area < wideBBoxArea {
+		if rtreeFirst {
 			// R*Tree first: CROSS JOIN fixes the join order.
 			from = "items_rtree r CROSS JOIN items i ON i.rowid = r.id"
 			col = "r."

@@ -11,11 +11,19 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "catalog.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return db
-	})
+	for name, opts := range map[string]sqlite.Options{
+		"rtree plan": {},
+		// Every spatial search walks the datetime index instead.
+		"index plan": {RTreeProbeCap: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "catalog.db"), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			})
+		})
+	}
 }

@@ -25,15 +25,22 @@ var schema string
 type Options struct {
 	// ReadConns is the size of the read connection pool (default: 2 × CPUs).
 	ReadConns int
-	// CacheMB is SQLite's page cache per connection in MiB (default 64).
+	// CacheMB is SQLite's page cache of the writer connection in MiB
+	// (default 32); each reader gets a quarter of it (the OS page cache
+	// holds the file too).
 	CacheMB int
+	// RTreeProbeCap is the number of R*Tree candidates from which a spatial
+	// search walks the datetime index instead (default 2000; 1 always walks
+	// the index).
+	RTreeProbeCap int
 }
 
 // DB is a catalog store in one SQLite file.
 type DB struct {
-	w, r    *sql.DB
-	path    string
-	maxSpan atomic.Int64 // longest item interval stored, µs (see meta)
+	w, r     *sql.DB
+	path     string
+	probeCap int
+	maxSpan  atomic.Int64 // longest item interval stored, µs (see meta)
 }
 
 // Open opens (creating when needed) the catalog at path.
@@ -42,36 +49,41 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		opts.ReadConns = 2 * runtime.GOMAXPROCS(0)
 	}
 	if opts.CacheMB <= 0 {
-		opts.CacheMB = 64
+		opts.CacheMB = 32
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("sqlite: create data dir: %w", err)
 		}
 	}
-	pragmas := []string{
-		"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(OFF)",
-		fmt.Sprintf("cache_size(-%d)", opts.CacheMB*1024), "temp_store(MEMORY)", "mmap_size(268435456)",
-	}
-	dsn := func(extra ...string) string {
+	pragmas := []string{"synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(OFF)", "temp_store(MEMORY)"}
+	dsn := func(cacheMB int, extra ...string) string {
 		v := url.Values{}
 		for _, p := range append(pragmas, extra...) {
 			v.Add("_pragma", p)
 		}
+		v.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheMB*1024))
 		return "file:" + path + "?" + v.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn()+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn(opts.CacheMB)+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
+	// WAL mode persists in the file. (Pages stay at 4 KiB: with larger ones
+	// every page allocation of the pure-Go SQLite is its own mapping, and
+	// freeing statement journals then costs a madvise call per page.)
+	if _, err := w.ExecContext(ctx, "PRAGMA journal_mode = WAL;"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if _, err := w.ExecContext(ctx, schema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: create schema in %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	r, err := sql.Open("sqlite", dsn(max(opts.CacheMB/4, 2), "query_only(1)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -79,7 +91,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 	r.SetConnMaxLifetime(0)
-	db := &DB{w: w, r: r, path: path}
+	if opts.RTreeProbeCap <= 0 {
+		opts.RTreeProbeCap = defaultRTreeProbeCap
+	}
+	db := &DB{w: w, r: r, path: path, probeCap: opts.RTreeProbeCap}
 	var span sql.NullInt64
 	if err := w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'max_span_us'`).Scan(&span); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		db.Close()

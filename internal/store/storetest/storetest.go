@@ -72,6 +72,7 @@ type ItemSpec struct {
 	Datetime       *time.Time
 	Start, End     *time.Time
 	Props          map[string]any
+	BBox           []float64 // written as the item's bbox when set
 }
 
 // Item builds a valid item from a spec.
@@ -95,8 +96,13 @@ func Item(t testing.TB, s ItemSpec) stac.Item {
 		props["end_datetime"] = s.End.Format(time.RFC3339Nano)
 	}
 	pb, _ := json.Marshal(props)
-	doc := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":%q,"collection":%q,"geometry":%s,"properties":%s,"assets":{},"links":[]}`,
-		s.ID, s.Collection, g, pb)
+	bbox := ""
+	if s.BBox != nil {
+		b, _ := json.Marshal(s.BBox)
+		bbox = `"bbox":` + string(b) + ","
+	}
+	doc := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":%q,"collection":%q,%s"geometry":%s,"properties":%s,"assets":{},"links":[]}`,
+		s.ID, s.Collection, bbox, g, pb)
 	it, err := stac.DecodeItem([]byte(doc), stac.DecodeOptions{})
 	if err != nil {
 		t.Fatalf("item %s: %v", s.ID, err)
@@ -266,6 +272,10 @@ func searchFixture(t *testing.T, s store.Store) {
 		// Crosses the antimeridian (as a multipolygon, as RFC 7946 asks).
 		Item(t, ItemSpec{Collection: "s2", ID: "fiji", Datetime: at(72 * time.Hour),
 			Geometry: `{"type":"MultiPolygon","coordinates":[[[[179,-17],[180,-17],[180,-16],[179,-16],[179,-17]]],[[[-180,-17],[-179,-17],[-179,-16],[-180,-16],[-180,-17]]]]}`}),
+		// The same, with the bbox crossing the antimeridian as RFC 7946 §5.2
+		// writes it (minx > maxx).
+		Item(t, ItemSpec{Collection: "s2", ID: "fiji-crossing", Datetime: at(60 * time.Hour), BBox: []float64{179, -17, -179, -16},
+			Geometry: `{"type":"MultiPolygon","coordinates":[[[[179,-17],[180,-17],[180,-16],[179,-16],[179,-17]]],[[[-180,-17],[-179,-17],[-179,-16],[-180,-16],[-180,-17]]]]}`}),
 		// A thin diagonal triangle: its bbox covers (10..20, 0..10) but its
 		// geometry does not reach the corner (19..20, 0..1).
 		Item(t, ItemSpec{Collection: "s1", ID: "diagonal", Datetime: at(96 * time.Hour),
@@ -297,24 +307,26 @@ func testSearchFilters(t *testing.T, s store.Store) {
 		q    search.Query
 		want []string // collection/id in result order
 	}{
-		{"all, newest first", search.Query{}, []string{"s1/diagonal", "s2/fiji", "s2/paris", "s1/berlin", "s1/paris", "s2/season"}},
-		{"collection", search.Query{Collections: []string{"s2"}}, []string{"s2/fiji", "s2/paris", "s2/season"}},
+		{"all, newest first", search.Query{}, []string{"s1/diagonal", "s2/fiji", "s2/fiji-crossing", "s2/paris", "s1/berlin", "s1/paris", "s2/season"}},
+		{"collection", search.Query{Collections: []string{"s2"}}, []string{"s2/fiji", "s2/fiji-crossing", "s2/paris", "s2/season"}},
 		{"ids", search.Query{IDs: []string{"paris"}}, []string{"s2/paris", "s1/paris"}},
 		{"ids and collection", search.Query{IDs: []string{"paris", "berlin"}, Collections: []string{"s1"}}, []string{"s1/berlin", "s1/paris"}},
 		{"bbox", search.Query{BBox: bb(0, 45, 5, 50)}, []string{"s2/paris", "s1/paris", "s2/season"}},
 		{"bbox touching edge", search.Query{BBox: bb(3, 49, 4, 50)}, []string{"s2/paris", "s1/paris", "s2/season"}},
-		{"bbox across antimeridian", search.Query{BBox: bb(178, -20, -178, -10)}, []string{"s2/fiji"}},
-		{"bbox west of antimeridian", search.Query{BBox: bb(-179.5, -16.5, -179.2, -16.2)}, []string{"s2/fiji"}},
+		{"bbox across antimeridian", search.Query{BBox: bb(178, -20, -178, -10)}, []string{"s2/fiji", "s2/fiji-crossing"}},
+		{"bbox west of antimeridian", search.Query{BBox: bb(-179.5, -16.5, -179.2, -16.2)}, []string{"s2/fiji", "s2/fiji-crossing"}},
+		{"bbox east of antimeridian", search.Query{BBox: bb(179.2, -16.5, 179.5, -16.2)}, []string{"s2/fiji", "s2/fiji-crossing"}},
+		{"bbox between the halves", search.Query{BBox: bb(-170, -17, 170, -16)}, nil},
 		{"bbox inside item bbox but outside geometry", search.Query{BBox: bb(19, 0, 19.9, 1)}, nil},
 		{"bbox hits geometry", search.Query{BBox: bb(14, 3, 16, 5)}, []string{"s1/diagonal"}},
 		{"wide bbox", search.Query{BBox: bb(-170, -80, 170, 80)}, []string{"s1/diagonal", "s2/paris", "s1/berlin", "s1/paris", "s2/season"}},
-		{"wide bbox across antimeridian", search.Query{BBox: bb(100, -80, 50, 80)}, []string{"s1/diagonal", "s2/fiji", "s2/paris", "s1/berlin", "s1/paris", "s2/season"}},
+		{"wide bbox across antimeridian", search.Query{BBox: bb(100, -80, 50, 80)}, []string{"s1/diagonal", "s2/fiji", "s2/fiji-crossing", "s2/paris", "s1/berlin", "s1/paris", "s2/season"}},
 		{"intersects exact miss", search.Query{Intersects: poly(`{"type":"Point","coordinates":[19.5,0.5]}`)}, nil},
 		{"intersects exact hit", search.Query{Intersects: poly(`{"type":"Point","coordinates":[15,5]}`)}, []string{"s1/diagonal"}},
 		{"intersects polygon", search.Query{Intersects: poly(`{"type":"Polygon","coordinates":[[[12,51],[14,51],[14,53],[12,53],[12,51]]]}`)}, []string{"s1/berlin"}},
 		{"datetime instant", search.Query{Datetime: dt("2020-01-02T00:00:00Z")}, []string{"s1/berlin"}},
 		{"datetime closed", search.Query{Datetime: dt("2020-01-01T00:00:00Z/2020-01-03T00:00:00Z")}, []string{"s2/paris", "s1/berlin", "s1/paris"}},
-		{"datetime open end", search.Query{Datetime: dt("2020-01-03T00:00:00Z/..")}, []string{"s1/diagonal", "s2/fiji", "s2/paris"}},
+		{"datetime open end", search.Query{Datetime: dt("2020-01-03T00:00:00Z/..")}, []string{"s1/diagonal", "s2/fiji", "s2/fiji-crossing", "s2/paris"}},
 		{"datetime open start", search.Query{Datetime: dt("../2019-12-31T00:00:00Z")}, []string{"s2/season"}},
 		{"datetime overlaps range", search.Query{Datetime: dt("2019-06-01T00:00:00Z/2019-06-02T00:00:00Z")}, []string{"s2/season"}},
 		{"datetime instant inside range", search.Query{Datetime: dt("2019-03-01T00:00:00Z")}, []string{"s2/season"}},

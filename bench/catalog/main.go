@@ -1,0 +1,295 @@
+// Command catalog is the catalog benchmark harness: it generates N
+// synthetic items (internal/synth), loads them with `tessera load`, starts
+// `tessera serve`, measures the time to the first served request, then runs
+// a query mix over HTTP and prints p50/p95/p99 latencies and the server's
+// RSS. Results go to stdout as a Markdown table for docs/benchmarks.md.
+//
+//	go build -o bin/tessera ./cmd/tessera
+//	go run ./bench/catalog -n 1000000 -dir bench/out
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tessera-geo/tessera/internal/synth"
+)
+
+func main() {
+	n := flag.Int("n", 100000, "items to generate and load")
+	dir := flag.String("dir", "bench/out", "work directory (data file and catalog)")
+	bin := flag.String("bin", "bin/tessera", "tessera binary")
+	reqs := flag.Int("requests", 2000, "requests per query kind")
+	conc := flag.Int("c", 1, "concurrent clients")
+	reload := flag.Bool("reload", false, "reload even when the catalog exists")
+	flag.Parse()
+	if err := run(*n, *dir, *bin, *reqs, *conc, *reload); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+const collection = "sentinel-2-synthetic"
+
+func run(n int, dir, bin string, reqs, conc int, reload bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data := filepath.Join(dir, fmt.Sprintf("items-%d.ndjson", n))
+	if _, err := os.Stat(data); err != nil {
+		fmt.Fprintf(os.Stderr, "generating %d items into %s\n", n, data)
+		if err := generate(data, n); err != nil {
+			return err
+		}
+	}
+	dataDir := filepath.Join(dir, fmt.Sprintf("catalog-%d", n))
+	if _, err := os.Stat(filepath.Join(dataDir, "catalog.db")); err != nil || reload {
+		os.RemoveAll(dataDir)
+		fi, _ := os.Stat(data)
+		start := time.Now()
+		cmd := exec.Command(bin, "load", "--data-dir", dataDir, data)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("load: %v", err)
+		}
+		el := time.Since(start)
+		fmt.Printf("| load | %d items (%.1f GB ndjson) | %.1f s | **%.0f items/s** (wall clock of `tessera load`; its own line: %s) |\n",
+			n, float64(fi.Size())/1e9, el.Seconds(), float64(n)/el.Seconds(), strings.TrimSpace(string(out)))
+	}
+
+	// Start the server and time the first answered request.
+	port := freePort()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	start := time.Now()
+	srv := exec.Command(bin, "serve", "--data-dir", dataDir, "--addr", addr, "--log-level", "warn")
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer srv.Process.Kill()
+	base := "http://" + addr
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	for {
+		resp, err := client.Get(base + "/conformance")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			return fmt.Errorf("server did not start: %v", err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	fmt.Printf("| startup | process start to first served request | %.1f ms | |\n", float64(time.Since(start).Microseconds())/1000)
+
+	ids := sampleIDs(n, 500)
+	mix := []struct {
+		name string
+		req  func(r *rand.Rand) *http.Request
+	}{
+		{"bbox+datetime+collection, limit 10", func(r *rand.Rand) *http.Request {
+			x, y := -170+r.Float64()*330, -50+r.Float64()*110
+			t0 := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, r.IntN(100), 0)
+			return get(base + "/search?" + url.Values{
+				"collections": {collection}, "limit": {"10"},
+				"bbox":     {fmt.Sprintf("%.3f,%.3f,%.3f,%.3f", x, y, x+4, y+4)},
+				"datetime": {t0.Format(time.RFC3339) + "/" + t0.AddDate(0, 3, 0).Format(time.RFC3339)},
+			}.Encode())
+		}},
+		{"ids (5), limit 10", func(r *rand.Rand) *http.Request {
+			pick := make([]string, 5)
+			for i := range pick {
+				pick[i] = ids[r.IntN(len(ids))]
+			}
+			return get(base + "/search?ids=" + url.QueryEscape(strings.Join(pick, ",")))
+		}},
+		{"intersects polygon (POST), limit 10", func(r *rand.Rand) *http.Request {
+			x, y := -170+r.Float64()*330, -50+r.Float64()*110
+			body := fmt.Sprintf(`{"limit":10,"intersects":{"type":"Polygon","coordinates":[[[%[1]f,%[2]f],[%[3]f,%[2]f],[%[1]f,%[4]f],[%[1]f,%[2]f]]]}}`, x, y, x+6, y+6)
+			req, _ := http.NewRequest("POST", base+"/search", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			return req
+		}},
+		{"whole catalog, limit 10 (first page)", func(r *rand.Rand) *http.Request {
+			return get(base + "/search?limit=10")
+		}},
+		{"continental bbox, limit 10", func(r *rand.Rand) *http.Request {
+			return get(base + "/search?bbox=-10,35,30,60&limit=10")
+		}},
+	}
+	fmt.Printf("\n| query (over HTTP, %d client(s), %d requests) | p50 | p95 | p99 | max |\n|---|---|---|---|---|\n", conc, reqs)
+	for _, q := range mix {
+		lat, err := measure(client, q.req, reqs, conc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", q.name, err)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", q.name, pct(lat, 50), pct(lat, 95), pct(lat, 99), pct(lat, 100))
+	}
+	// Deep pagination: walk 1000 pages of 10 and time each page.
+	var deep []time.Duration
+	next := base + "/search?limit=10&collections=" + collection
+	for page := 0; page < 1000 && next != ""; page++ {
+		t0 := time.Now()
+		resp, err := client.Get(next)
+		if err != nil {
+			return err
+		}
+		var fc struct {
+			Links []struct{ Rel, Href string } `json:"links"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&fc)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		deep = append(deep, time.Since(t0))
+		next = ""
+		for _, l := range fc.Links {
+			if l.Rel == "next" {
+				next = l.Href
+			}
+		}
+	}
+	last := deep[len(deep)-10:]
+	sort.Slice(last, func(i, j int) bool { return last[i] < last[j] })
+	fmt.Printf("| pagination walk, %d pages of 10 | %s | %s | %s | %s (pages 991–1000: p50 %s) |\n",
+		len(deep), pct(sortDur(deep), 50), pct(deep, 95), pct(deep, 99), pct(deep, 100), last[len(last)/2])
+	fmt.Printf("\nserver RSS: %s\n", rss(srv.Process.Pid))
+	return nil
+}
+
+func get(u string) *http.Request { r, _ := http.NewRequest("GET", u, nil); return r }
+
+func measure(client *http.Client, mk func(*rand.Rand) *http.Request, reqs, conc int) ([]time.Duration, error) {
+	var (
+		mu   sync.Mutex
+		lat  []time.Duration
+		ferr error
+		wg   sync.WaitGroup
+	)
+	per := reqs / conc
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 42))
+			local := make([]time.Duration, 0, per)
+			for i := 0; i < per; i++ {
+				req := mk(r)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("status %d for %s", resp.StatusCode, req.URL)
+					}
+				}
+				if err != nil {
+					mu.Lock()
+					ferr = err
+					mu.Unlock()
+					return
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}(uint64(w))
+	}
+	wg.Wait()
+	return sortDur(lat), ferr
+}
+
+func sortDur(d []time.Duration) []time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s
+}
+
+func pct(sorted []time.Duration, p int) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	i := min(len(sorted)*p/100, len(sorted)-1)
+	return fmt.Sprintf("%.2f ms", float64(sorted[i].Microseconds())/1000)
+}
+
+func generate(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 4<<20)
+	g := synth.New(synth.Options{Collection: collection, Seed: 1})
+	w.Write(g.Collection())
+	w.WriteByte('\n')
+	for i := 0; i < n; i++ {
+		w.Write(g.Next())
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// sampleIDs regenerates the deterministic items and keeps k ids.
+func sampleIDs(n, k int) []string {
+	g := synth.New(synth.Options{Collection: collection, Seed: 1})
+	step := max(n/k, 1)
+	var ids []string
+	for i := 0; i < n; i++ {
+		b := g.Next()
+		if i%step == 0 {
+			var v struct{ ID string }
+			json.Unmarshal(b, &v)
+			ids = append(ids, v.ID)
+		}
+	}
+	return ids
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func rss(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unknown"
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS") || strings.HasPrefix(line, "VmHWM") {
+			f := strings.Fields(line)
+			kb, _ := strconv.Atoi(f[1])
+			out = append(out, fmt.Sprintf("%s %.0f MB", strings.TrimSuffix(f[0], ":"), float64(kb)/1024))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
