@@ -292,4 +292,3 @@ func rss(pid int) string {
 	}
 	return strings.Join(out, ", ")
 }
-

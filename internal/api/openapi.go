@@ -88,7 +88,10 @@ func renderDocPage(spec []byte) ([]byte, error) {
 	if err := json.Unmarshal(spec, &doc); err != nil {
 		return nil, err
 	}
-	type op struct{ Method, Path, Summary string; Params []string }
+	type op struct {
+		Method, Path, Summary string
+		Params                []string
+	}
 	var ops []op
 	for path, ms := range doc.Paths {
 		for m, o := range ms {

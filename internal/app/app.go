@@ -27,6 +27,9 @@ type App struct {
 	store   store.Store
 	handler http.Handler
 	closers []func() error
+	// components run beside the HTTP server until the context ends (the
+	// ingest workers, for example); an error from one stops the server.
+	components []func(ctx context.Context) error
 }
 
 // New builds the server: opens the store and builds the HTTP handlers.
@@ -88,22 +91,40 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
-	errc := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	running := 1 + len(a.components)
+	errc := make(chan error, running)
 	go func() { errc <- srv.Serve(ln) }()
+	for _, run := range a.components {
+		go func() { errc <- run(ctx) }()
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	var errs []error
 	select {
-	case err := <-errc:
-		return err
+	case err := <-errc: // the server or a component stopped by itself
+		running--
+		errs = append(errs, err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer scancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
 	}
-	return nil
+	for ; running > 0; running-- {
+		errs = append(errs, <-errc)
+	}
+	var out []error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // NewLogger builds the process logger.

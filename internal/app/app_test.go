@@ -437,10 +437,12 @@ func TestPaginationWalks(t *testing.T) {
 		}
 	}
 	for name, fn := range map[string]walkFn{
-		"GET search":     func() map[string]int { return walkGET(srv.URL + "/search?limit=37") },
-		"GET items":      func() map[string]int { return walkGET(srv.URL + "/collections/sentinel-2-synthetic/items?limit=50") },
-		"POST search":    func() map[string]int { return walkPOST(map[string]any{"limit": 41}) },
-		"POST with bbox": func() map[string]int { return walkPOST(map[string]any{"limit": 9, "bbox": []float64{-180, -90, 180, 90}}) },
+		"GET search":  func() map[string]int { return walkGET(srv.URL + "/search?limit=37") },
+		"GET items":   func() map[string]int { return walkGET(srv.URL + "/collections/sentinel-2-synthetic/items?limit=50") },
+		"POST search": func() map[string]int { return walkPOST(map[string]any{"limit": 41}) },
+		"POST with bbox": func() map[string]int {
+			return walkPOST(map[string]any{"limit": 9, "bbox": []float64{-180, -90, 180, 90}})
+		},
 	} {
 		seen := fn()
 		want := demoItems + synthetic

@@ -170,4 +170,3 @@ func (c Common) ParseStore() (StoreKind, string, error) {
 		return StoreSQLite, s, nil
 	}
 }
-
