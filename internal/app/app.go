@@ -57,6 +57,10 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 		a.Close()
 		return nil, err
 	}
+	if err := a.setupIngest(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	mux.HandleFunc("/", srv.NotFound)
 	a.handler = httpx.Chain(srv.StripRootPath(mux),
 		httpx.RequestIDs(), httpx.AccessLog(log), httpx.Recover(log), httpx.CORS("*"))
