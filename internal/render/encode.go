@@ -146,7 +146,7 @@ func Display(img *raster.Image, opts Options) (*image.NRGBA, bool, error) {
 	return out, alphaUsed, nil
 }
 
-var pngEnc = &png.Encoder{CompressionLevel: png.DefaultCompression, BufferPool: &pngPool{}}
+var pngEnc = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngPool{}}
 
 type pngPool struct{ p sync.Pool }
 
