@@ -71,7 +71,8 @@ func TestWMTSWithGDAL(t *testing.T) {
 		bounds: [4]float64{10, 45, 11, 46}, value: pattern(1)})
 	ts, _ := newServer(t, nil)
 	caps := ts.URL + "/cog/WebMercatorQuad/WMTSCapabilities.xml?url=" + url.QueryEscape(src)
-	info := run(t, "gdalinfo", "WMTS:"+caps)
+	cache := []string{"--config", "GDAL_DEFAULT_WMS_CACHE_PATH", filepath.Join(dir, "wmscache")}
+	info := run(t, "gdalinfo", append(cache, "WMTS:"+caps)...)
 	if !strings.Contains(info, "Driver: WMTS") {
 		t.Fatalf("gdalinfo: %s", info)
 	}
@@ -82,7 +83,7 @@ func TestWMTSWithGDAL(t *testing.T) {
 	wm, _ := set.Get("WebMercatorQuad")
 	b, _ := wm.Bounds(tms.Tile{Z: z, X: x, Y: y})
 	out := filepath.Join(dir, "wmts.tif")
-	run(t, "gdal_translate", "-q", "-projwin", ff(b[0]), ff(b[3]), ff(b[2]), ff(b[1]), "-outsize", "256", "256", "WMTS:"+caps, out)
+	run(t, "gdal_translate", append(cache, "-q", "-projwin", ff(b[0]), ff(b[3]), ff(b[2]), ff(b[1]), "-outsize", "256", "256", "WMTS:"+caps, out)...)
 	got := readRaw(t, out, 256, 256)
 	_, body := get(t, fmt.Sprintf("%s/cog/tiles/WebMercatorQuad/%d/%d/%d.png?url=%s", ts.URL, z, x, y, url.QueryEscape(src)))
 	img, err := png.Decode(bytes.NewReader(body))
