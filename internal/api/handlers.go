@@ -37,6 +37,9 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) error {
 		{Rel: "service-desc", Href: base + "/api?f=yaml", Type: "application/vnd.oai.openapi;version=3.0"},
 		{Rel: "service-doc", Href: base + "/api.html", Type: typeHTML},
 	}
+	if _, ok := s.store.(store.Filterer); ok {
+		links = append(links, Link{Rel: relQueryables, Href: base + "/queryables", Type: typeSchema})
+	}
 	token := ""
 	for {
 		page, err := s.store.Collections(r.Context(), store.CollectionQuery{Limit: 1000, Token: token})
@@ -61,26 +64,30 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) error {
 		"id":           s.cfg.ID,
 		"title":        s.cfg.Title,
 		"description":  s.cfg.Description,
-		"conformsTo":   conformanceClasses,
+		"conformsTo":   s.conformsTo(),
 		"links":        links,
 	})
 	return nil
 }
 
 func (s *Server) conformance(w http.ResponseWriter, r *http.Request) error {
-	httpx.WriteJSON(w, http.StatusOK, typeJSON, map[string]any{"conformsTo": conformanceClasses})
+	httpx.WriteJSON(w, http.StatusOK, typeJSON, map[string]any{"conformsTo": s.conformsTo()})
 	return nil
 }
 
 // collectionLinks are the generated links of a collection.
 func (s *Server) collectionLinks(base, id string) [][]byte {
 	c := base + "/collections/" + pathEscape(id)
-	return [][]byte{
+	links := [][]byte{
 		mustJSON(Link{Rel: "self", Href: c, Type: typeJSON}),
 		mustJSON(Link{Rel: "parent", Href: base + "/", Type: typeJSON}),
 		mustJSON(Link{Rel: "root", Href: base + "/", Type: typeJSON}),
 		mustJSON(Link{Rel: "items", Href: c + "/items", Type: typeGeoJSON}),
 	}
+	if _, ok := s.store.(store.Filterer); ok {
+		links = append(links, mustJSON(Link{Rel: relQueryables, Href: c + "/queryables", Type: typeSchema}))
+	}
+	return links
 }
 
 func (s *Server) collections(w http.ResponseWriter, r *http.Request) error {
@@ -168,6 +175,9 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sq.Collections = []string{cid}
+	if err := s.checkFilter(r.Context(), sq); err != nil {
+		return err
+	}
 	page, err := s.store.Search(r.Context(), sq)
 	if err != nil {
 		return err
@@ -192,6 +202,9 @@ func (s *Server) searchGET(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	sq, err := search.ParseGET(q, s.cfg.Limits)
 	if err != nil {
+		return err
+	}
+	if err := s.checkFilter(r.Context(), sq); err != nil {
 		return err
 	}
 	page, err := s.store.Search(r.Context(), sq)
@@ -219,6 +232,9 @@ func (s *Server) searchPOST(w http.ResponseWriter, r *http.Request) error {
 	}
 	sq, err := search.ParsePOST(body, s.cfg.Limits)
 	if err != nil {
+		return err
+	}
+	if err := s.checkFilter(r.Context(), sq); err != nil {
 		return err
 	}
 	page, err := s.store.Search(r.Context(), sq)

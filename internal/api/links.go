@@ -14,6 +14,9 @@ const (
 	typeGeoJSON = "application/geo+json"
 	typeOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
 	typeHTML    = "text/html"
+	typeSchema  = "application/schema+json"
+
+	relQueryables = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 )
 
 // Link is a STAC/OGC link object.

@@ -27,6 +27,9 @@ type Config struct {
 	Limits   search.Limits
 	// MaxBodyBytes bounds POST bodies (413 beyond).
 	MaxBodyBytes int64
+	// FilterPermissive accepts filters on properties that are not
+	// queryables (they then match nothing) instead of answering 400.
+	FilterPermissive bool
 }
 
 // Defaults returns a usable configuration.
@@ -91,6 +94,19 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "/collections/{collectionId}/items", methods{"GET": s.items})
 	s.route(mux, "/collections/{collectionId}/items/{itemId}", methods{"GET": s.item})
 	s.route(mux, "/search", methods{"GET": s.searchGET, "POST": s.searchPOST})
+	if _, ok := s.store.(store.Filterer); ok {
+		s.route(mux, "/queryables", methods{"GET": s.queryablesAll})
+		s.route(mux, "/collections/{collectionId}/queryables", methods{"GET": s.queryablesOf})
+	}
+}
+
+// conformance lists the classes the API implements with this store.
+func (s *Server) conformsTo() []string {
+	out := append([]string(nil), conformanceClasses...)
+	if _, ok := s.store.(store.Filterer); ok {
+		out = append(out, filterConformance...)
+	}
+	return out
 }
 
 type methods map[string]handler

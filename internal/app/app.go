@@ -46,6 +46,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 	acfg.ID, acfg.Title, acfg.Description = cfg.ID, cfg.Title, cfg.Description
 	acfg.BaseURL, acfg.RootPath = cfg.BaseURL, cfg.RootPath
 	acfg.Limits = search.Limits{DefaultLimit: cfg.ItemsDefaultLimit, MaxLimit: cfg.ItemsMaxLimit}
+	acfg.FilterPermissive = cfg.FilterPermissive
 	srv, err := api.New(acfg, st, log)
 	if err != nil {
 		a.Close()

@@ -34,6 +34,7 @@ type Serve struct {
 	Description       string
 	ItemsMaxLimit     int
 	ItemsDefaultLimit int
+	FilterPermissive  bool
 }
 
 // Load configures `tessera load`.
@@ -89,6 +90,7 @@ func (c *Serve) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Description, "description", "A STAC catalog with an ingest pipeline and a dynamic tile server.", "landing page description (env TESSERA_DESCRIPTION)")
 	fs.IntVar(&c.ItemsMaxLimit, "items-max-limit", 10000, "largest page size; larger limits are lowered to it (env TESSERA_ITEMS_MAX_LIMIT)")
 	fs.IntVar(&c.ItemsDefaultLimit, "items-default-limit", 10, "page size when a request gives none (env TESSERA_ITEMS_DEFAULT_LIMIT)")
+	fs.BoolVar(&c.FilterPermissive, "filter-permissive", false, "accept CQL2 filters on properties that are not queryables instead of answering 400 (env TESSERA_FILTER_PERMISSIVE)")
 }
 
 // AddFlags registers load's flags.

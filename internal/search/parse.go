@@ -13,6 +13,7 @@ import (
 
 	"github.com/peterstace/simplefeatures/geom"
 
+	"github.com/tessera-geo/tessera/internal/cql2"
 	"github.com/tessera-geo/tessera/internal/geo"
 	"github.com/tessera-geo/tessera/internal/stac"
 )
@@ -60,7 +61,18 @@ func ParseGET(v url.Values, lim Limits) (Query, error) {
 	if s, ok := single(v, "token"); ok {
 		q.Token = s
 	}
-	for _, p := range []string{"collections", "ids", "bbox", "intersects", "datetime", "limit", "token"} {
+	if s, ok := single(v, "filter"); ok {
+		lang, _ := single(v, "filter-lang")
+		crs, _ := single(v, "filter-crs")
+		if q.Filter, err = parseFilter(json.RawMessage(s), true, lang, crs); err != nil {
+			return Query{}, err
+		}
+	} else if _, ok := single(v, "filter-lang"); ok {
+		if err := checkFilterLang(v.Get("filter-lang")); err != nil {
+			return Query{}, err
+		}
+	}
+	for _, p := range []string{"collections", "ids", "bbox", "intersects", "datetime", "limit", "token", "filter", "filter-lang", "filter-crs"} {
 		if len(v[p]) > 1 {
 			return Query{}, invalid(p, "given %d times; give it once", len(v[p]))
 		}
@@ -87,6 +99,9 @@ type Body struct {
 	Datetime    json.RawMessage `json:"datetime"`
 	Limit       json.RawMessage `json:"limit"`
 	Token       json.RawMessage `json:"token"`
+	Filter      json.RawMessage `json:"filter"`
+	FilterLang  json.RawMessage `json:"filter-lang"`
+	FilterCRS   json.RawMessage `json:"filter-crs"`
 }
 
 // ParsePOST builds a Query from a POST /search body.
@@ -154,7 +169,74 @@ func ParsePOST(body []byte, lim Limits) (Query, error) {
 			return Query{}, invalid("token", "must be a string")
 		}
 	}
+	var lang, crs string
+	if present(b.FilterLang) && json.Unmarshal(b.FilterLang, &lang) != nil {
+		return Query{}, invalid("filter-lang", "must be a string")
+	}
+	if present(b.FilterCRS) && json.Unmarshal(b.FilterCRS, &crs) != nil {
+		return Query{}, invalid("filter-crs", "must be a string")
+	}
+	if present(b.Filter) {
+		if q.Filter, err = parseFilter(b.Filter, false, lang, crs); err != nil {
+			return Query{}, err
+		}
+	}
 	return q, q.check()
+}
+
+// CRS84 is the only filter-crs tessera accepts.
+const CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+func checkFilterLang(lang string) error {
+	switch lang {
+	case "", "cql2-text", "cql2-json":
+		return nil
+	}
+	return invalid("filter-lang", "%q is not supported; use cql2-text or cql2-json", lang)
+}
+
+// parseFilter parses a filter given as a GET parameter (raw is the text of
+// the parameter) or as a POST member (raw is a JSON value: an object for
+// cql2-json, a string for cql2-text). GET defaults to cql2-text, POST to
+// cql2-json.
+func parseFilter(raw json.RawMessage, get bool, lang, crs string) (cql2.Expr, error) {
+	if err := checkFilterLang(lang); err != nil {
+		return nil, err
+	}
+	if crs != "" && crs != CRS84 && crs != "CRS84" && crs != "OGC:CRS84" {
+		return nil, invalid("filter-crs", "%q is not supported; only %s", crs, CRS84)
+	}
+	var (
+		e   cql2.Expr
+		err error
+	)
+	switch {
+	case get && lang != "cql2-json":
+		e, err = cql2.ParseText(string(raw))
+	case get:
+		e, err = cql2.ParseJSON(raw)
+	default:
+		trimmed := bytes.TrimSpace(raw)
+		if len(trimmed) > 0 && trimmed[0] == '"' {
+			// A string is cql2-text whatever filter-lang says, unless it
+			// explicitly says cql2-json.
+			if lang == "cql2-json" {
+				return nil, invalid("filter", "filter-lang is cql2-json but the filter is a string; send a JSON object, or set filter-lang to cql2-text")
+			}
+			var s string
+			_ = json.Unmarshal(trimmed, &s)
+			e, err = cql2.ParseText(s)
+		} else {
+			if lang == "cql2-text" {
+				return nil, invalid("filter", "filter-lang is cql2-text but the filter is not a string")
+			}
+			e, err = cql2.ParseJSON(trimmed)
+		}
+	}
+	if err != nil {
+		return nil, &InvalidParamError{Param: "filter", Reason: err.Error(), Err: err}
+	}
+	return e, nil
 }
 
 func (q Query) check() error {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/peterstace/simplefeatures/geom"
 
+	"github.com/tessera-geo/tessera/internal/cql2"
 	"github.com/tessera-geo/tessera/internal/geo"
 )
 
@@ -21,6 +22,8 @@ type Query struct {
 	// Datetime restricts to items whose datetime, or
 	// [start_datetime, end_datetime] range, intersects the interval.
 	Datetime *Interval
+	// Filter is a CQL2 filter (nil for none).
+	Filter cql2.Expr
 	// Limit is the page size (≥ 1).
 	Limit int
 	// Token continues a previous page; opaque, produced by the store.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/peterstace/simplefeatures/geom"
@@ -31,6 +32,36 @@ type Item struct {
 	// Doc is the canonical JSON document (hierarchy links removed, "links"
 	// last; see AppendLinks).
 	Doc []byte
+	// Properties lists the item's property names with their JSON types
+	// ("string", "number", "boolean", "array", "object"; null values are
+	// left out), for queryables.
+	Properties []Property
+}
+
+// Property is a property name and its JSON type.
+type Property struct {
+	Name, Type string
+}
+
+// jsonType names the JSON type of a raw value by its first byte.
+func jsonType(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	switch v[0] {
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	case 'n':
+		return ""
+	default:
+		return "number"
+	}
 }
 
 // TimeFormat is how tessera writes the timestamps it sets.
@@ -288,6 +319,19 @@ func (it *Item) decodeProperties(raw json.RawMessage, opts DecodeOptions) (json.
 	}
 	if it.Start.After(it.End) {
 		return nil, invalid("properties.start_datetime", "is after properties.end_datetime")
+	}
+	it.Properties = make([]Property, 0, len(ms)+2)
+	for _, m := range ms {
+		if t := jsonType(m.value); t != "" && !strings.ContainsAny(m.key, "\\\"") {
+			it.Properties = append(it.Properties, Property{Name: m.key, Type: t})
+		}
+	}
+	if !opts.Now.IsZero() {
+		for _, k := range []string{"created", "updated"} {
+			if lookup(ms, k) == nil {
+				it.Properties = append(it.Properties, Property{Name: k, Type: "string"})
+			}
+		}
 	}
 	if opts.Now.IsZero() {
 		return raw, nil

@@ -107,3 +107,22 @@ type Store interface {
 	// Close releases resources; the store must not be used afterwards.
 	Close() error
 }
+
+// Capability interfaces: optional features a store may implement. The API
+// advertises (and accepts) only what the store implements.
+
+// Filterer is a Searcher that honours search.Query.Filter (CQL2). A store
+// that does not implement it must not be given a query with a filter.
+type Filterer interface {
+	Searcher
+	// SupportsFilter is a marker.
+	SupportsFilter()
+}
+
+// PropertiesReader knows which item properties the catalog holds.
+type PropertiesReader interface {
+	// ItemProperties returns the names of the properties of the items of
+	// the given collections (all when none), with their JSON types
+	// ("string", "number", "boolean", "array" or "object").
+	ItemProperties(ctx context.Context, collections []string) (map[string]string, error)
+}

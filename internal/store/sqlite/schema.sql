@@ -49,3 +49,12 @@ END;
 CREATE TRIGGER IF NOT EXISTS items_rtree_delete AFTER DELETE ON items BEGIN
   DELETE FROM items_rtree WHERE id = old.rowid;
 END;
+
+-- The property names (and JSON types) the items of each collection hold:
+-- the data part of the queryables.
+CREATE TABLE IF NOT EXISTS item_properties (
+  collection TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  type       TEXT NOT NULL,
+  PRIMARY KEY (collection, name, type)
+) STRICT, WITHOUT ROWID;

@@ -9,6 +9,8 @@ import (
 
 	"github.com/peterstace/simplefeatures/geom"
 
+	"github.com/tessera-geo/tessera/internal/cql2"
+	"github.com/tessera-geo/tessera/internal/cql2/cql2sql"
 	"github.com/tessera-geo/tessera/internal/geo"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/store"
@@ -27,6 +29,8 @@ type plan struct {
 	// spatial is the exact spatial test for candidate rows, nil when the SQL
 	// is exact.
 	spatial *spatialTest
+	// filter finishes a CQL2 filter whose SQL is only a prefilter.
+	filter cql2.Expr
 	// limit is the number of matching rows to read (page size + 1).
 	limit int
 }
@@ -80,6 +84,15 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 		}
 		if p.spatial != nil {
 			ok, err := p.spatial.matches(b, wkb)
+			if err != nil {
+				return store.Page{}, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		if p.filter != nil {
+			ok, err := evaluate(p.filter, rec.Doc)
 			if err != nil {
 				return store.Page{}, err
 			}
@@ -206,6 +219,17 @@ func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 			p.args = append(p.args, s, s-db.maxSpan.Load())
 		}
 	}
+	if q.Filter != nil {
+		c, err := cql2sql.Compile(q.Filter, &cql2sql.SQLite{Alias: "i", Doc: "doc"})
+		if err != nil {
+			return plan{}, &search.InvalidParamError{Param: "filter", Reason: err.Error(), Err: err}
+		}
+		where = append(where, "("+c.SQL+")")
+		p.args = append(p.args, c.Args...)
+		if !c.Exact {
+			p.filter = q.Filter
+		}
+	}
 	if q.Token != "" {
 		k, err := decodeCursor(q.Token)
 		if err != nil {
@@ -226,12 +250,28 @@ func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
 	b.WriteString(" ORDER BY i.start_datetime DESC, i.id DESC, i.collection DESC")
-	if p.spatial == nil {
+	if p.spatial == nil && p.filter == nil {
 		fmt.Fprintf(&b, " LIMIT %d", p.limit)
 	}
 	p.sql = b.String()
 	return p, nil
 }
+
+// evaluate runs a CQL2 filter over a stored document.
+func evaluate(e cql2.Expr, doc []byte) (bool, error) {
+	var v map[string]any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return false, fmt.Errorf("sqlite: stored document: %w", err)
+	}
+	ok, err := cql2.Evaluate(e, v)
+	if err != nil {
+		return false, &search.InvalidParamError{Param: "filter", Reason: err.Error(), Err: err}
+	}
+	return ok, nil
+}
+
+// SupportsFilter implements store.Filterer.
+func (db *DB) SupportsFilter() {}
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")

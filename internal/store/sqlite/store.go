@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"modernc.org/sqlite" // also registers the "sqlite" driver
@@ -40,6 +41,11 @@ type DB struct {
 	w, r     *sql.DB
 	path     string
 	probeCap int
+	// props caches item_properties rows known to be stored
+	// (collection + "\x00" + name + "\x00" + type); guarded by the single
+	// writer connection's transactions plus mu.
+	mu    sync.Mutex
+	props map[string]bool
 	maxSpan  atomic.Int64 // longest item interval stored, µs (see meta)
 }
 
@@ -101,6 +107,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: read meta: %w", err)
 	}
 	db.maxSpan.Store(span.Int64)
+	if err := db.loadProperties(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -190,4 +200,8 @@ func isConstraint(err error) bool {
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store            = (*DB)(nil)
+	_ store.Filterer         = (*DB)(nil)
+	_ store.PropertiesReader = (*DB)(nil)
+)

@@ -92,6 +92,16 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 			}
 		}
 	}
+	var written []int
+	for _, i := range batch {
+		if errs[i] == nil {
+			written = append(written, i)
+		}
+	}
+	fresh, err := db.recordProperties(ctx, tx, items, written)
+	if err != nil {
+		return nil, err
+	}
 	if maxSpan > db.maxSpan.Load() {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('max_span_us', ?)
 			ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, maxSpan); err != nil {
@@ -101,6 +111,7 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: commit: %w", err)
 	}
+	db.rememberProperties(fresh)
 	if maxSpan > db.maxSpan.Load() {
 		db.maxSpan.Store(maxSpan)
 	}
@@ -234,8 +245,12 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM items WHERE collection = ?`, id); err != nil {
 		return fmt.Errorf("sqlite: delete items of collection: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM item_properties WHERE collection = ?`, id); err != nil {
+		return fmt.Errorf("sqlite: delete properties of collection: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	db.forgetCollection(id)
 	return nil
 }

@@ -40,6 +40,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"PaginationUnderWrites", testPaginationUnderWrites},
 		{"BadToken", testBadToken},
 		{"DeleteCollection", testDeleteCollection},
+		{"Filter", testFilter},
+		{"ItemProperties", testItemProperties},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
