@@ -33,19 +33,19 @@ const demoItems = 104
 
 // newServer loads the demo catalog plus synthetic items into a fresh data
 // dir and serves it.
-func newServer(t *testing.T, synthetic int, mod func(*config.Serve)) *httptest.Server {
+func newServer(t *testing.T, synthetic int, mod func(*config.Serve), extra ...string) *httptest.Server {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	cfg := config.Serve{
 		Common: config.Common{DataDir: dir, LogLevel: "warn"},
 		Addr:   "127.0.0.1:0", ID: "test", Title: "test", Description: "test",
-		ItemsMaxLimit: 1000, ItemsDefaultLimit: 10,
+		ItemsMaxLimit: 1000, ItemsDefaultLimit: 10, TilesAllowLocal: true,
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
-	files := []string{"../../testdata/demo"}
+	files := append([]string{"../../testdata/demo"}, extra...)
 	if synthetic > 0 {
 		f := filepath.Join(dir, "synthetic.ndjson")
 		var buf bytes.Buffer
@@ -75,7 +75,7 @@ func newServer(t *testing.T, synthetic int, mod func(*config.Serve)) *httptest.S
 	if err != nil || sum.Failed > 0 {
 		t.Fatalf("load: %v %s", err, errs.String())
 	}
-	if sum.Items != demoItems+synthetic {
+	if sum.Items < demoItems+synthetic {
 		t.Fatalf("loaded %d items, want %d", sum.Items, demoItems+synthetic)
 	}
 	a, err := app.New(ctx, cfg, nil2(t))

@@ -1,8 +1,43 @@
 package app
 
-import "net/http"
+import (
+	"context"
+	"net/http"
 
-// registerTiles mounts the tile server when this build has a raster reader.
+	"github.com/tessera-geo/tessera/internal/store"
+	"github.com/tessera-geo/tessera/internal/tiles"
+)
+
+// registerTiles mounts the tile server when this build has a raster reader
+// (GDAL builds: -tags gdal).
 func (a *App) registerTiles(mux *http.ServeMux) error {
+	cfg := tiles.Defaults()
+	cfg.BaseURL = a.cfg.BaseURL
+	cfg.AllowLocal = a.cfg.TilesAllowLocal
+	cfg.LocalRoots = a.cfg.TilesLocalRoots
+	cfg.AllowedHosts = a.cfg.TilesAllowedHosts
+	cfg.AllowedBuckets = a.cfg.TilesAllowedBuckets
+	cfg.S3Endpoint = a.cfg.S3Endpoint
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	reader, closer, err := newRasterReader(cfg, a.log)
+	if err != nil || reader == nil {
+		return err
+	}
+	a.closers = append(a.closers, closer)
+	srv, err := tiles.New(cfg, tiles.Deps{Log: a.log, Reader: reader, Items: storeItems{a.store}})
+	if err != nil {
+		return err
+	}
+	srv.Register(mux)
 	return nil
+}
+
+// storeItems gives the tile server the catalog's items.
+type storeItems struct{ st store.ItemReader }
+
+func (s storeItems) Item(ctx context.Context, collection, id string) ([]byte, error) {
+	rec, err := s.st.Item(ctx, collection, id)
+	return rec.Doc, err
 }

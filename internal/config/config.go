@@ -35,6 +35,14 @@ type Serve struct {
 	ItemsMaxLimit     int
 	ItemsDefaultLimit int
 	FilterPermissive  bool
+	Ingest            Ingest
+
+	// Tiles: which raster sources /cog?url= and item assets may read.
+	TilesAllowLocal     bool
+	TilesLocalRoots     []string
+	TilesAllowedHosts   []string
+	TilesAllowedBuckets []string
+	S3Endpoint          string
 }
 
 // Load configures `tessera load`.
@@ -90,6 +98,12 @@ func (c *Serve) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Description, "description", "A STAC catalog with an ingest pipeline and a dynamic tile server.", "landing page description (env TESSERA_DESCRIPTION)")
 	fs.IntVar(&c.ItemsMaxLimit, "items-max-limit", 10000, "largest page size; larger limits are lowered to it (env TESSERA_ITEMS_MAX_LIMIT)")
 	fs.IntVar(&c.ItemsDefaultLimit, "items-default-limit", 10, "page size when a request gives none (env TESSERA_ITEMS_DEFAULT_LIMIT)")
+	c.Ingest.AddFlags(fs)
+	fs.BoolVar(&c.TilesAllowLocal, "tiles-allow-local", true, "let the tiler read local files (env TESSERA_TILES_ALLOW_LOCAL)")
+	fs.StringSliceVar(&c.TilesLocalRoots, "tiles-local-roots", nil, "directories local rasters must lie under (default: anywhere) (env TESSERA_TILES_LOCAL_ROOTS)")
+	fs.StringSliceVar(&c.TilesAllowedHosts, "tiles-allowed-hosts", nil, "http(s) hosts the tiler may read (host, host:port, .suffix or *) (env TESSERA_TILES_ALLOWED_HOSTS)")
+	fs.StringSliceVar(&c.TilesAllowedBuckets, "tiles-allowed-buckets", nil, "S3 buckets the tiler may read (* for any) (env TESSERA_TILES_ALLOWED_BUCKETS)")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3:// sources (default AWS) (env TESSERA_S3_ENDPOINT)")
 	fs.BoolVar(&c.FilterPermissive, "filter-permissive", false, "accept CQL2 filters on properties that are not queryables instead of answering 400 (env TESSERA_FILTER_PERMISSIVE)")
 }
 

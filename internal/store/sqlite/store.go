@@ -44,9 +44,9 @@ type DB struct {
 	// props caches item_properties rows known to be stored
 	// (collection + "\x00" + name + "\x00" + type); guarded by the single
 	// writer connection's transactions plus mu.
-	mu    sync.Mutex
-	props map[string]bool
-	maxSpan  atomic.Int64 // longest item interval stored, µs (see meta)
+	mu      sync.Mutex
+	props   map[string]bool
+	maxSpan atomic.Int64 // longest item interval stored, µs (see meta)
 }
 
 // Open opens (creating when needed) the catalog at path.
