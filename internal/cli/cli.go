@@ -52,6 +52,7 @@ func Root(env config.LookupEnv) *cobra.Command {
 	}
 	root.AddCommand(serveCmd(env), loadCmd(env), versionCmd())
 	root.AddCommand(migrateCmd(env))
+	root.AddCommand(ingestCmds(env)...)
 	return root
 }
 
