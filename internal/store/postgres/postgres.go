@@ -122,6 +122,14 @@ func newPool(ctx context.Context, dsn string, opts Options, readOnly bool) (*pgx
 	if _, ok := rp["plan_cache_mode"]; !ok {
 		rp["plan_cache_mode"] = "force_custom_plan"
 	}
+	// Searches read a page of rows: starting parallel workers (each loads
+	// PostGIS afresh) or JIT-compiling costs more than the whole query.
+	if _, ok := rp["max_parallel_workers_per_gather"]; !ok {
+		rp["max_parallel_workers_per_gather"] = "0"
+	}
+	if _, ok := rp["jit"]; !ok {
+		rp["jit"] = "off"
+	}
 	if readOnly {
 		rp["default_transaction_read_only"] = "on"
 	}

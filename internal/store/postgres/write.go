@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,18 +27,20 @@ const createPutTable = `CREATE TEMP TABLE IF NOT EXISTS tessera_put (
 	start_datetime timestamptz NOT NULL,
 	end_datetime   timestamptz NOT NULL,
 	geometry       bytea NOT NULL,
-	doc            text NOT NULL,
+	doc            text COMPRESSION lz4 NOT NULL,
 	content        text
 ) ON COMMIT DELETE ROWS`
 
 var putColumns = []string{"ord", "collection", "id", "datetime", "start_datetime", "end_datetime", "geometry", "doc", "content"}
 
-// putSelect turns the copied rows into item rows, in key order so that
-// concurrent batches lock rows in the same order. content is the document
-// unless the document holds a \u0000 escape, which jsonb refuses.
+// putSelect turns the copied rows into item rows. They were copied in key
+// order, so that concurrent batches lock rows in the same order (a sort
+// here would run after the content is computed and spill to disk). The
+// content column comes from the document, or from its copy without \u0000
+// escapes (which jsonb refuses) when there is one.
 const putSelect = `SELECT p.collection, p.id, p.datetime, p.start_datetime, p.end_datetime,
-	ST_GeomFromWKB(p.geometry, 4326), coalesce(p.content, p.doc)::jsonb, p.doc
-	FROM pg_temp.tessera_put p ORDER BY p.collection, p.id`
+	ST_GeomFromWKB(p.geometry, 4326), tessera_item_content(coalesce(p.content, p.doc)), p.doc
+	FROM pg_temp.tessera_put p`
 
 const upsertSQL = `INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, geometry, content, doc) ` +
 	putSelect + `
@@ -51,7 +55,7 @@ const createSQL = `INSERT INTO items (collection, id, datetime, start_datetime, 
 
 const replaceSQL = `UPDATE items i SET datetime = p.datetime, start_datetime = p.start_datetime,
 		end_datetime = p.end_datetime, geometry = ST_GeomFromWKB(p.geometry, 4326),
-		content = coalesce(p.content, p.doc)::jsonb, doc = p.doc
+		content = tessera_item_content(coalesce(p.content, p.doc)), doc = p.doc
 	FROM pg_temp.tessera_put p
 	WHERE i.collection = p.collection AND i.id = p.id
 	RETURNING p.ord`
@@ -127,7 +131,10 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 		if len(batch) == 0 {
 			return nil
 		}
-		slices.Sort(batch)
+		slices.SortFunc(batch, func(i, j int) int {
+			a, b := items[i], items[j]
+			return cmp.Or(strings.Compare(a.Collection, b.Collection), strings.Compare(a.ID, b.ID))
+		})
 		if err := copyItems(ctx, tx, items, batch, rows); err != nil {
 			return err
 		}

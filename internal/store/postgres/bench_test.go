@@ -1,0 +1,198 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/peterstace/simplefeatures/geom"
+
+	"github.com/tessera-geo/tessera/internal/geo"
+	"github.com/tessera-geo/tessera/internal/search"
+	"github.com/tessera-geo/tessera/internal/stac"
+	"github.com/tessera-geo/tessera/internal/store"
+	"github.com/tessera-geo/tessera/internal/store/postgres"
+	"github.com/tessera-geo/tessera/internal/synth"
+)
+
+// TestBenchLoadSearch is the PostgreSQL store's benchmark (docs/benchmarks.md):
+// it loads TESSERA_PG_BENCH synthetic items (internal/synth, batches of
+// 5000 through PutItems) into the database tessera_bench_N next to
+// TESSERA_TEST_POSTGRES (kept between runs; reloaded when its item count
+// differs), then times the catalog benchmark's query mix at the store level.
+//
+//	eval "$(scripts/postgres.sh)"
+//	TESSERA_PG_BENCH=1000000 go test -run TestBenchLoadSearch -v -timeout 3h ./internal/store/postgres/
+func TestBenchLoadSearch(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("TESSERA_PG_BENCH"))
+	if n <= 0 {
+		t.Skip("set TESSERA_PG_BENCH=N to run the benchmark")
+	}
+	ctx := context.Background()
+	base := testDSN(t)
+	name := fmt.Sprintf("tessera_bench_%d", n)
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE tessera_template")
+	var pe *pgconn.PgError
+	if err != nil && !(errors.As(err, &pe) && pe.Code == "42P04") { // exists
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	dsn := withDatabase(t, base, name)
+	if err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	const coll = "sentinel-2-synthetic"
+	g := synth.New(synth.Options{Collection: coll, Seed: 1})
+	var have int
+	db.Pool().QueryRow(ctx, `SELECT count(*) FROM items`).Scan(&have)
+	if have != n {
+		if err := db.DeleteCollection(ctx, coll); err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		c, err := stac.DecodeCollection(g.Collection(), stac.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutCollection(ctx, c, store.Create); err != nil {
+			t.Fatal(err)
+		}
+		// Decode the next batch while the previous one is written.
+		const batchSize = 5000
+		batches := make(chan []stac.Item, 2)
+		go func() {
+			defer close(batches)
+			for done := 0; done < n; done += batchSize {
+				b := make([]stac.Item, 0, batchSize)
+				for range min(batchSize, n-done) {
+					it, err := stac.DecodeItem(g.Next(), stac.DecodeOptions{})
+					if err != nil {
+						panic(err)
+					}
+					b = append(b, it)
+				}
+				batches <- b
+			}
+		}()
+		var inPut time.Duration
+		start := time.Now()
+		loaded := 0
+		for b := range batches {
+			t0 := time.Now()
+			errs, err := db.PutItems(ctx, b, store.Upsert)
+			inPut += time.Since(t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			loaded += len(b)
+			if loaded%100000 == 0 {
+				t.Logf("%d items, %.0f items/s in PutItems", loaded, float64(loaded)/inPut.Seconds())
+			}
+		}
+		wall := time.Since(start)
+		t0 := time.Now()
+		if _, err := db.Pool().Exec(ctx, "ANALYZE items"); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("| load %d items (batches of 5000, Upsert) | %.0f items/s in PutItems (%.1f s) | %.0f items/s wall, with decoding (%.1f s) | ANALYZE %.1f s |\n",
+			n, float64(n)/inPut.Seconds(), inPut.Seconds(), float64(n)/wall.Seconds(), wall.Seconds(), time.Since(t0).Seconds())
+	}
+	var size string
+	db.Pool().QueryRow(ctx, `SELECT pg_size_pretty(pg_database_size(current_database()))`).Scan(&size)
+	fmt.Printf("| database size | %s |\n", size)
+
+	// The query mix of bench/catalog, at the store level.
+	var ids []string
+	rows, _ := db.Pool().Query(ctx, `SELECT id FROM items TABLESAMPLE SYSTEM (1) LIMIT 500`)
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("sample ids: %v", err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	mix := []struct {
+		name string
+		q    func() search.Query
+	}{
+		{"bbox (4°×4°) + datetime (3 months) + collection, limit 10", func() search.Query {
+			x, y := -170+rng.Float64()*330, -50+rng.Float64()*110
+			t0 := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, rng.IntN(100), 0)
+			t1 := t0.AddDate(0, 3, 0)
+			return search.Query{Limit: 10, Collections: []string{coll},
+				BBox: &geo.BBox{MinX: x, MinY: y, MaxX: x + 4, MaxY: y + 4}, Datetime: &search.Interval{Start: &t0, End: &t1}}
+		}},
+		{"ids (5), limit 10", func() search.Query {
+			q := search.Query{Limit: 10}
+			for range 5 {
+				q.IDs = append(q.IDs, ids[rng.IntN(len(ids))])
+			}
+			return q
+		}},
+		{"intersects polygon (6° triangle), limit 10", func() search.Query {
+			x, y := -170+rng.Float64()*330, -50+rng.Float64()*110
+			p, _ := geom.UnmarshalWKT(fmt.Sprintf("POLYGON((%[1]f %[2]f,%[3]f %[2]f,%[1]f %[4]f,%[1]f %[2]f))", x, y, x+6, y+6))
+			return search.Query{Limit: 10, Intersects: &p}
+		}},
+		{"whole catalog, limit 10 (first page)", func() search.Query { return search.Query{Limit: 10} }},
+		{"continental bbox, limit 10", func() search.Query {
+			return search.Query{Limit: 10, BBox: &geo.BBox{MinX: -10, MinY: 35, MaxX: 30, MaxY: 60}}
+		}},
+	}
+	const reqs = 2000
+	fmt.Printf("\n| query (store.Search, 1 client, %d queries) | p50 | p95 | p99 | max |\n|---|---|---|---|---|\n", reqs)
+	for _, m := range mix {
+		lat := make([]time.Duration, 0, reqs)
+		for range reqs {
+			q := m.q()
+			t0 := time.Now()
+			if _, err := db.Search(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		fmt.Printf("| %s | %s |\n", m.name, pcts(lat))
+	}
+	// Deep pagination: 1000 pages of 10.
+	var lat []time.Duration
+	q := search.Query{Limit: 10, Collections: []string{coll}}
+	for range 1000 {
+		t0 := time.Now()
+		p, err := db.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		if q.Token = p.Next; q.Token == "" {
+			break
+		}
+	}
+	fmt.Printf("| next page, 1000 pages deep (limit 10) | %s |\n", pcts(lat))
+}
+
+func pcts(lat []time.Duration) string {
+	slices.Sort(lat)
+	p := func(pc int) string {
+		d := lat[min(len(lat)-1, len(lat)*pc/100)]
+		return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000)
+	}
+	return p(50) + " | " + p(95) + " | " + p(99) + " | " + p(100)
+}
