@@ -137,6 +137,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	w.Header().Set("ETag", etag(c.Doc))
 	httpx.WriteBytes(w, http.StatusOK, typeJSON, stac.AppendLinks(nil, c.Doc, s.collectionLinks(s.base(r), id)...))
 	return nil
 }
@@ -158,6 +159,7 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	w.Header().Set("ETag", etag(it.Doc))
 	httpx.WriteBytes(w, http.StatusOK, typeGeoJSON, stac.AppendLinks(nil, it.Doc, itemLinks(s.base(r), cid, iid)...))
 	return nil
 }
@@ -255,6 +257,10 @@ func (s *Server) searchPOST(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) writeItemCollection(w http.ResponseWriter, base string, page store.Page, links []Link) {
+	s.writeItemCollectionStatus(w, http.StatusOK, base, page, links)
+}
+
+func (s *Server) writeItemCollectionStatus(w http.ResponseWriter, status int, base string, page store.Page, links []Link) {
 	size := 128
 	for _, it := range page.Items {
 		size += len(it.Doc) + 512
@@ -275,7 +281,7 @@ func (s *Server) writeItemCollection(w http.ResponseWriter, base string, page st
 		buf.WriteString(`,"numberMatched":` + strconv.FormatInt(*page.Matched, 10))
 	}
 	buf.WriteString(`,"numberReturned":` + strconv.Itoa(len(page.Items)) + `}`)
-	httpx.WriteBytes(w, http.StatusOK, typeGeoJSON, buf.Bytes())
+	httpx.WriteBytes(w, status, typeGeoJSON, buf.Bytes())
 }
 
 func cloneValues(v url.Values) url.Values {

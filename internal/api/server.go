@@ -27,6 +27,9 @@ type Config struct {
 	Limits   search.Limits
 	// MaxBodyBytes bounds POST bodies (413 beyond).
 	MaxBodyBytes int64
+	// Transactions enables the Transaction extensions (POST, PUT, PATCH and
+	// DELETE of items and collections).
+	Transactions bool
 	// FilterPermissive accepts filters on properties that are not
 	// queryables (they then match nothing) instead of answering 400.
 	FilterPermissive bool
@@ -89,10 +92,20 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "/conformance", methods{"GET": s.conformance})
 	s.route(mux, "/api", methods{"GET": s.serviceDesc})
 	s.route(mux, "/api.html", methods{"GET": s.serviceDoc})
-	s.route(mux, "/collections", methods{"GET": s.collections})
-	s.route(mux, "/collections/{collectionId}", methods{"GET": s.collection})
-	s.route(mux, "/collections/{collectionId}/items", methods{"GET": s.items})
-	s.route(mux, "/collections/{collectionId}/items/{itemId}", methods{"GET": s.item})
+	collections := methods{"GET": s.collections}
+	collection := methods{"GET": s.collection}
+	items := methods{"GET": s.items}
+	item := methods{"GET": s.item}
+	if s.cfg.Transactions {
+		collections["POST"] = s.createCollection
+		collection["PUT"], collection["PATCH"], collection["DELETE"] = s.replaceCollection, s.patchCollection, s.deleteCollection
+		items["POST"] = s.createItems
+		item["PUT"], item["PATCH"], item["DELETE"] = s.replaceItem, s.patchItem, s.deleteItem
+	}
+	s.route(mux, "/collections", collections)
+	s.route(mux, "/collections/{collectionId}", collection)
+	s.route(mux, "/collections/{collectionId}/items", items)
+	s.route(mux, "/collections/{collectionId}/items/{itemId}", item)
 	s.route(mux, "/search", methods{"GET": s.searchGET, "POST": s.searchPOST})
 	if _, ok := s.store.(store.Filterer); ok {
 		s.route(mux, "/queryables", methods{"GET": s.queryablesAll})
@@ -105,6 +118,9 @@ func (s *Server) conformsTo() []string {
 	out := append([]string(nil), conformanceClasses...)
 	if _, ok := s.store.(store.Filterer); ok {
 		out = append(out, filterConformance...)
+	}
+	if s.cfg.Transactions {
+		out = append(out, transactionConformance...)
 	}
 	return out
 }

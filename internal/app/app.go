@@ -47,6 +47,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 	acfg.BaseURL, acfg.RootPath = cfg.BaseURL, cfg.RootPath
 	acfg.Limits = search.Limits{DefaultLimit: cfg.ItemsDefaultLimit, MaxLimit: cfg.ItemsMaxLimit}
 	acfg.FilterPermissive = cfg.FilterPermissive
+	acfg.Transactions = cfg.Transactions
 	srv, err := api.New(acfg, st, log)
 	if err != nil {
 		a.Close()

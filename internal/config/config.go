@@ -35,6 +35,7 @@ type Serve struct {
 	ItemsMaxLimit     int
 	ItemsDefaultLimit int
 	FilterPermissive  bool
+	Transactions      bool
 	Ingest            Ingest
 
 	// Tiles: which raster sources /cog?url= and item assets may read.
@@ -104,6 +105,7 @@ func (c *Serve) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.TilesAllowedHosts, "tiles-allowed-hosts", nil, "http(s) hosts the tiler may read (host, host:port, .suffix or *) (env TESSERA_TILES_ALLOWED_HOSTS)")
 	fs.StringSliceVar(&c.TilesAllowedBuckets, "tiles-allowed-buckets", nil, "S3 buckets the tiler may read (* for any) (env TESSERA_TILES_ALLOWED_BUCKETS)")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3:// sources (default AWS) (env TESSERA_S3_ENDPOINT)")
+	fs.BoolVar(&c.Transactions, "transactions", false, "enable the Transaction extensions: POST/PUT/PATCH/DELETE of items and collections (env TESSERA_TRANSACTIONS)")
 	fs.BoolVar(&c.FilterPermissive, "filter-permissive", false, "accept CQL2 filters on properties that are not queryables instead of answering 400 (env TESSERA_FILTER_PERMISSIVE)")
 }
 

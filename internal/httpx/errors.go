@@ -85,10 +85,10 @@ func Classify(err error) (int, Body) {
 	switch {
 	case errors.As(err, &he):
 		return he.Status, Body{Code: he.Code, Description: he.Description}
-	case errors.As(err, &pe):
-		return http.StatusBadRequest, Body{Code: CodeBadRequest, Description: pe.Error()}
-	case errors.As(err, &ve):
-		return http.StatusBadRequest, Body{Code: CodeBadRequest, Description: ve.Error()}
+	case errors.As(err, &pe), errors.As(err, &ve):
+		// The whole chain: callers wrap these with where the input was bad
+		// (e.g. "features[3]: ...").
+		return http.StatusBadRequest, Body{Code: CodeBadRequest, Description: err.Error()}
 	case errors.As(err, &mb):
 		return http.StatusRequestEntityTooLarge, Body{Code: CodePayloadTooLarge, Description: fmt.Sprintf("request body larger than %d bytes", mb.Limit)}
 	case errors.As(err, &re):
