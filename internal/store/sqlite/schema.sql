@@ -58,3 +58,10 @@ CREATE TABLE IF NOT EXISTS item_properties (
   type       TEXT NOT NULL,
   PRIMARY KEY (collection, name, type)
 ) STRICT, WITHOUT ROWID;
+
+-- Registered searches (mosaics of search results): id → the search as JSON.
+CREATE TABLE IF NOT EXISTS searches (
+  id      TEXT PRIMARY KEY,
+  doc     TEXT NOT NULL,
+  created INTEGER NOT NULL
+) STRICT;
