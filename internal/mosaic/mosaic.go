@@ -1,0 +1,357 @@
+package mosaic
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/tessera-geo/tessera/internal/raster"
+)
+
+// Method combines images of the same grid into one.
+type Method interface {
+	// Feed adds the next image in priority order. Every image must have
+	// the width, height and band count of the first one (ErrMismatch).
+	Feed(img *raster.Image) error
+	// Done reports that further images cannot change the result.
+	Done() bool
+	// Result returns the combined image, or nil when nothing was fed.
+	// Pixels no image filled are masked.
+	Result() *raster.Image
+}
+
+// ErrMismatch: an image does not match the grid or bands of the first one.
+var ErrMismatch = errors.New("mosaic: image does not match the mosaic grid")
+
+// Names lists the methods in a stable order.
+var Names = []string{"first", "highest", "lowest", "mean", "median", "stdev", "count", "lastbandlow", "lastbandhigh"}
+
+// New returns a fresh method by name (case-insensitive).
+func New(name string) (Method, error) {
+	switch strings.ToLower(name) {
+	case "first":
+		return &first{}, nil
+	case "highest":
+		return &extreme{high: true}, nil
+	case "lowest":
+		return &extreme{}, nil
+	case "lastbandhigh":
+		return &extreme{high: true, lastBand: true}, nil
+	case "lastbandlow":
+		return &extreme{lastBand: true}, nil
+	case "mean":
+		return &stack{reduce: mean}, nil
+	case "median":
+		return &stack{reduce: median}, nil
+	case "stdev":
+		return &stack{reduce: stdev, float: true}, nil
+	case "count":
+		return &count{}, nil
+	}
+	return nil, fmt.Errorf("unknown pixel selection method %q (one of %s)", name, strings.Join(Names, ", "))
+}
+
+// base holds the output image and the checks shared by every method.
+type base struct {
+	out *raster.Image
+}
+
+// check validates img against the first image and allocates the output
+// (a copy of the grid with every pixel masked) on the first call.
+func (b *base) check(img *raster.Image, bands int) error {
+	if img == nil || img.Width <= 0 || img.Height <= 0 || len(img.Bands) == 0 {
+		return fmt.Errorf("%w: empty image", ErrMismatch)
+	}
+	if b.out == nil {
+		b.out = &raster.Image{Width: img.Width, Height: img.Height, DataType: img.DataType, CRS: img.CRS, Bounds: img.Bounds,
+			BandNames: append([]string(nil), img.BandNames[:min(bands, len(img.BandNames))]...),
+			Mask:      make([]uint8, img.Width*img.Height)}
+		b.out.Bands = make([][]float64, bands)
+		for i := range b.out.Bands {
+			b.out.Bands[i] = make([]float64, img.Width*img.Height)
+		}
+		return nil
+	}
+	if img.Width != b.out.Width || img.Height != b.out.Height {
+		return fmt.Errorf("%w: %dx%d, want %dx%d", ErrMismatch, img.Width, img.Height, b.out.Width, b.out.Height)
+	}
+	return nil
+}
+
+func (b *base) checkBands(img *raster.Image, want int) error {
+	if len(img.Bands) != want {
+		return fmt.Errorf("%w: %d bands, want %d", ErrMismatch, len(img.Bands), want)
+	}
+	return nil
+}
+
+func (b *base) Result() *raster.Image { return b.out }
+
+// first keeps, per pixel, the first valid sample.
+type first struct {
+	base
+	missing int // pixels not filled yet
+}
+
+func (m *first) Feed(img *raster.Image) error {
+	fresh := m.out == nil
+	if err := m.check(img, len(img.Bands)); err != nil {
+		return err
+	}
+	if err := m.checkBands(img, len(m.out.Bands)); err != nil {
+		return err
+	}
+	if fresh {
+		m.missing = img.Width * img.Height
+		m.out.DataType = img.DataType
+	}
+	m.out.DataType = widen(m.out.DataType, img.DataType)
+	for i := range m.out.Mask {
+		if m.out.Mask[i] != 0 || !img.Valid(i) {
+			continue
+		}
+		for b := range m.out.Bands {
+			m.out.Bands[b][i] = img.Bands[b][i]
+		}
+		m.out.Mask[i] = 255
+		m.missing--
+	}
+	return nil
+}
+
+func (m *first) Done() bool { return m.out != nil && m.missing == 0 }
+
+// extreme keeps, per pixel, the valid sample with the highest (or lowest)
+// value: band by band, or, with lastBand, the whole pixel whose last band
+// decides (the last band is then dropped from the result).
+type extreme struct {
+	base
+	high, lastBand bool
+	n              int // bands of the inputs
+}
+
+func (m *extreme) Feed(img *raster.Image) error {
+	if m.out == nil {
+		if m.lastBand && len(img.Bands) < 2 {
+			return fmt.Errorf("%w: lastband methods need at least 2 bands", ErrMismatch)
+		}
+		m.n = len(img.Bands)
+		// keep the decision band while feeding; Result drops it
+		if err := m.check(img, m.n); err != nil {
+			return err
+		}
+	} else if err := m.check(img, m.n); err != nil {
+		return err
+	}
+	if err := m.checkBands(img, m.n); err != nil {
+		return err
+	}
+	m.out.DataType = widen(m.out.DataType, img.DataType)
+	better := func(v, cur float64) bool {
+		if m.high {
+			return v > cur
+		}
+		return v < cur
+	}
+	last := m.n - 1
+	for i := range m.out.Mask {
+		if !img.Valid(i) {
+			continue
+		}
+		if m.out.Mask[i] == 0 {
+			for b := range m.out.Bands {
+				m.out.Bands[b][i] = img.Bands[b][i]
+			}
+			m.out.Mask[i] = 255
+			continue
+		}
+		if m.lastBand {
+			if better(img.Bands[last][i], m.out.Bands[last][i]) {
+				for b := range m.out.Bands {
+					m.out.Bands[b][i] = img.Bands[b][i]
+				}
+			}
+			continue
+		}
+		for b := range m.out.Bands {
+			if better(img.Bands[b][i], m.out.Bands[b][i]) {
+				m.out.Bands[b][i] = img.Bands[b][i]
+			}
+		}
+	}
+	return nil
+}
+
+func (m *extreme) Done() bool { return false }
+
+func (m *extreme) Result() *raster.Image {
+	if m.out == nil || !m.lastBand {
+		return m.out
+	}
+	r := *m.out
+	r.Bands = r.Bands[:m.n-1]
+	if len(r.BandNames) >= m.n {
+		r.BandNames = r.BandNames[:m.n-1]
+	}
+	return &r
+}
+
+// stack keeps every valid sample of every pixel and reduces them when the
+// result is asked for.
+type stack struct {
+	base
+	reduce func([]float64) float64
+	float  bool // the result is float64 whatever the inputs
+	per    [][][]float64
+	done   bool
+}
+
+func (m *stack) Feed(img *raster.Image) error {
+	fresh := m.out == nil
+	if err := m.check(img, len(img.Bands)); err != nil {
+		return err
+	}
+	if err := m.checkBands(img, len(m.out.Bands)); err != nil {
+		return err
+	}
+	if fresh {
+		m.per = make([][][]float64, len(img.Bands))
+		for b := range m.per {
+			m.per[b] = make([][]float64, img.Width*img.Height)
+		}
+	}
+	m.out.DataType = widen(m.out.DataType, img.DataType)
+	m.done = false
+	for i := range m.out.Mask {
+		if !img.Valid(i) {
+			continue
+		}
+		m.out.Mask[i] = 255
+		for b := range m.per {
+			m.per[b][i] = append(m.per[b][i], img.Bands[b][i])
+		}
+	}
+	return nil
+}
+
+func (m *stack) Done() bool { return false }
+
+func (m *stack) Result() *raster.Image {
+	if m.out == nil {
+		return nil
+	}
+	if !m.done {
+		integer := m.out.DataType.IsInteger() && !m.float
+		for b, px := range m.per {
+			for i, s := range px {
+				if len(s) == 0 {
+					continue
+				}
+				v := m.reduce(s)
+				if integer {
+					v = math.Trunc(v) // numpy's astype, as rio-tiler's enforce_data_type
+				}
+				m.out.Bands[b][i] = v
+			}
+		}
+		if m.float {
+			m.out.DataType = raster.Float64
+		}
+		m.done = true
+	}
+	return m.out
+}
+
+func mean(s []float64) float64 {
+	var sum float64
+	for _, v := range s {
+		sum += v
+	}
+	return sum / float64(len(s))
+}
+
+func median(s []float64) float64 {
+	c := slices.Clone(s)
+	sort.Float64s(c)
+	n := len(c)
+	if n%2 == 1 {
+		return c[n/2]
+	}
+	return (c[n/2-1] + c[n/2]) / 2
+}
+
+// stdev is the population standard deviation (numpy's default ddof=0).
+func stdev(s []float64) float64 {
+	mu := mean(s)
+	var ss float64
+	for _, v := range s {
+		ss += (v - mu) * (v - mu)
+	}
+	return math.Sqrt(ss / float64(len(s)))
+}
+
+// count counts the valid samples of each pixel: one uint8 band (uint16
+// past 255 images), every pixel valid.
+type count struct {
+	base
+	n int
+}
+
+func (m *count) Feed(img *raster.Image) error {
+	if err := m.check(img, 1); err != nil {
+		return err
+	}
+	m.n++
+	m.out.BandNames = []string{"count"}
+	m.out.DataType = raster.Uint8
+	if m.n > 255 {
+		m.out.DataType = raster.Uint16
+	}
+	for i := range m.out.Mask {
+		m.out.Mask[i] = 255
+		if img.Valid(i) {
+			m.out.Bands[0][i]++
+		}
+	}
+	return nil
+}
+
+func (m *count) Done() bool { return false }
+
+// widen returns a data type holding both a and b.
+func widen(a, b raster.DataType) raster.DataType {
+	if a == b || b == "" {
+		return a
+	}
+	if a == "" {
+		return b
+	}
+	if !a.IsInteger() || !b.IsInteger() {
+		if a == raster.Float32 && b == raster.Float32 {
+			return a
+		}
+		if (a == raster.Float32 && b.IsInteger() && b.Size() <= 2) || (b == raster.Float32 && a.IsInteger() && a.Size() <= 2) {
+			return raster.Float32
+		}
+		return raster.Float64
+	}
+	la, ha := a.Range()
+	lb, hb := b.Range()
+	if la <= lb && ha >= hb {
+		return a
+	}
+	if lb <= la && hb >= ha {
+		return b
+	}
+	// mixed signedness: the next signed type that holds both
+	for _, t := range []raster.DataType{raster.Int16, raster.Int32} {
+		lt, ht := t.Range()
+		if lt <= min(la, lb) && ht >= max(ha, hb) {
+			return t
+		}
+	}
+	return raster.Float64
+}

@@ -1,0 +1,128 @@
+package mosaic_test
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/tessera-geo/tessera/internal/mosaic"
+	"github.com/tessera-geo/tessera/internal/raster"
+)
+
+// img builds a 2×2 image: bands of 4 samples and a validity per pixel.
+func img(valid []bool, bands ...[]float64) *raster.Image {
+	m := raster.NewImage(2, 2, len(bands), raster.Uint8)
+	for b, v := range bands {
+		copy(m.Bands[b], v)
+	}
+	for i, ok := range valid {
+		if !ok {
+			m.Mask[i] = 0
+		}
+	}
+	return m
+}
+
+var all = []bool{true, true, true, true}
+
+func TestMethods(t *testing.T) {
+	// three images; pixel 3 is valid in none, pixel 0 only in the second.
+	feeds := []*raster.Image{
+		img([]bool{false, true, true, false}, []float64{0, 10, 20, 0}, []float64{0, 5, 1, 0}),
+		img([]bool{true, true, true, false}, []float64{7, 30, 2, 0}, []float64{3, 2, 9, 0}),
+		img([]bool{false, true, true, false}, []float64{0, 20, 8, 0}, []float64{0, 9, 4, 0}),
+	}
+	cases := []struct {
+		method string
+		want   [][]float64 // per band, pixels 0..2 (pixel 3 must be masked)
+	}{
+		{"first", [][]float64{{7, 10, 20}, {3, 5, 1}}},
+		{"highest", [][]float64{{7, 30, 20}, {3, 9, 9}}},
+		{"lowest", [][]float64{{7, 10, 2}, {3, 2, 1}}},
+		{"mean", [][]float64{{7, 20, 10}, {3, 5, 4}}}, // (5+2+9)/3=5.33→5, (1+9+4)/3=4.67→4 (truncated like numpy astype)
+		{"median", [][]float64{{7, 20, 8}, {3, 5, 4}}},
+		{"stdev", [][]float64{{0, math.Sqrt(200.0 / 3), math.Sqrt(168.0 / 3)}, {0, math.Sqrt(74.0 / 9), math.Sqrt(98.0 / 9)}}},
+		{"lastbandhigh", [][]float64{{7, 20, 2}}},
+		{"lastbandlow", [][]float64{{7, 30, 20}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method, func(t *testing.T) {
+			m, err := mosaic.New(tc.method)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range feeds {
+				if err := m.Feed(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := m.Result()
+			if len(out.Bands) != len(tc.want) {
+				t.Fatalf("%d bands, want %d", len(out.Bands), len(tc.want))
+			}
+			for b := range tc.want {
+				for i, w := range tc.want[b] {
+					if got := out.Bands[b][i]; math.Abs(got-w) > 1e-9 {
+						t.Errorf("band %d pixel %d = %v, want %v", b, i, got, w)
+					}
+				}
+			}
+			if out.Valid(3) || !out.Valid(0) {
+				t.Errorf("mask %v", out.Mask)
+			}
+		})
+	}
+	t.Run("count", func(t *testing.T) {
+		m, _ := mosaic.New("count")
+		for _, f := range feeds {
+			_ = m.Feed(f)
+		}
+		out := m.Result()
+		want := []float64{1, 3, 3, 0}
+		for i, w := range want {
+			if out.Bands[0][i] != w || !out.Valid(i) {
+				t.Errorf("pixel %d = %v valid=%v, want %v", i, out.Bands[0][i], out.Valid(i), w)
+			}
+		}
+	})
+}
+
+func TestFirstDone(t *testing.T) {
+	m, _ := mosaic.New("first")
+	if m.Done() || m.Result() != nil {
+		t.Fatal("fresh method done or with a result")
+	}
+	_ = m.Feed(img([]bool{true, false, true, true}, []float64{1, 1, 1, 1}))
+	if m.Done() {
+		t.Fatal("done with a hole")
+	}
+	_ = m.Feed(img(all, []float64{2, 2, 2, 2}))
+	if !m.Done() {
+		t.Fatal("not done when full")
+	}
+	if got := m.Result().Bands[0]; got[1] != 2 || got[0] != 1 {
+		t.Fatalf("result %v", got)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	if _, err := mosaic.New("nope"); err == nil {
+		t.Fatal("unknown method accepted")
+	}
+	for _, name := range mosaic.Names {
+		m, _ := mosaic.New(name)
+		if err := m.Feed(img(all, []float64{1, 2, 3, 4}, []float64{1, 2, 3, 4})); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if name == "count" {
+			continue
+		}
+		if err := m.Feed(img(all, []float64{1, 2, 3, 4})); !errors.Is(err, mosaic.ErrMismatch) {
+			t.Errorf("%s: band mismatch: %v", name, err)
+		}
+		big := raster.NewImage(3, 3, 2, raster.Uint8)
+		if err := m.Feed(big); !errors.Is(err, mosaic.ErrMismatch) {
+			t.Errorf("%s: size mismatch: %v", name, err)
+		}
+	}
+}
