@@ -49,21 +49,28 @@ func Publish(ctx context.Context, q queue.Queue, files []string, stdin io.Reader
 		return nil
 	}
 	for _, f := range files {
-		var r io.Reader = stdin
-		if f != "-" {
-			fh, err := os.Open(f)
-			if err != nil {
-				return sum, err
-			}
-			r = fh
-			defer fh.Close()
-		}
-		if err := splitRecords(f, r, add); err != nil {
-			return sum, fmt.Errorf("%s: %w", f, err)
+		if err := publishFile(f, stdin, add); err != nil {
+			return sum, err
 		}
 		sum.Files++
 	}
 	return sum, send()
+}
+
+func publishFile(f string, stdin io.Reader, add func([]byte) error) error {
+	r := stdin
+	if f != "-" {
+		fh, err := os.Open(f)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		r = fh
+	}
+	if err := splitRecords(f, r, add); err != nil {
+		return fmt.Errorf("%s: %w", f, err)
+	}
+	return nil
 }
 
 // splitRecords calls add with each record of one file: the lines of an

@@ -112,9 +112,10 @@ type Queue struct {
 	ingest jetstream.Stream
 	dlq    jetstream.Stream
 
-	mu   sync.Mutex // guards cons and iter; serialises Receive
-	cons jetstream.Consumer
-	iter jetstream.MessagesContext
+	consMu sync.Mutex // guards cons
+	cons   jetstream.Consumer
+	mu     sync.Mutex // guards iter; serialises Receive
+	iter   jetstream.MessagesContext
 }
 
 // Open connects to (or starts) the queue and makes sure its streams exist.
@@ -239,8 +240,9 @@ func (q *Queue) ensureStreams(ctx context.Context) error {
 }
 
 // consumer returns the shared durable consumer, creating it on first use.
-// q.mu must be held.
 func (q *Queue) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	q.consMu.Lock()
+	defer q.consMu.Unlock()
 	if q.cons != nil {
 		return q.cons, nil
 	}
@@ -436,9 +438,7 @@ func (q *Queue) Notify(_ context.Context, n queue.Notification) error {
 // Stats implements queue.Queue.
 func (q *Queue) Stats(ctx context.Context) (queue.Stats, error) {
 	var st queue.Stats
-	q.mu.Lock()
 	c, err := q.consumer(ctx)
-	q.mu.Unlock()
 	if err != nil {
 		return st, err
 	}
