@@ -126,3 +126,15 @@ type PropertiesReader interface {
 	// ("string", "number", "boolean", "array" or "object").
 	ItemProperties(ctx context.Context, collections []string) (map[string]string, error)
 }
+
+// SearchRegistry keeps registered searches (the mosaic tiler's
+// /searches/register): an id, chosen by the caller as a hash of the
+// document, maps to the search document. Safe for concurrent use.
+type SearchRegistry interface {
+	// RegisterSearch stores doc under id; registering an existing id
+	// replaces its document (ids are content hashes, so it is the same).
+	RegisterSearch(ctx context.Context, id string, doc []byte) error
+	// RegisteredSearch returns the document, or an error wrapping
+	// ErrNotFound.
+	RegisteredSearch(ctx context.Context, id string) ([]byte, error)
+}
