@@ -7,8 +7,9 @@
 // dropped with it), with the effective time interval in
 // start_datetime/end_datetime, the geometry as geometry(Geometry, 4326)
 // under a GiST index, a B-tree in result order (start_datetime DESC,
-// id DESC, collection DESC), the item as jsonb for filters (content) and
-// the canonical document byte for byte for output (doc). Identifiers are
+// id DESC, collection DESC), what filters read as jsonb (content:
+// {"properties": {...}}; id, collection and geometry are columns) and the
+// canonical document byte for byte for output (doc). Identifiers are
 // COLLATE "C", so results come out in the same order as from the SQLite
 // store.
 //
@@ -30,9 +31,9 @@
 // when set (e.g. a streaming replica: searches may then lag writes by the
 // replication delay), else to the primary.
 //
-// CQL2: search.Query carries no filter yet. When it does, compile it with
-// cql2sql.Postgres{Alias: "i", Content: "content", ArgOffset: len(args)} in
-// (*DB).compile (search.go, marked "CQL2") and AND the clause into the
-// WHERE list; when the clause is not Exact, rows need cql2.Evaluate on
-// content as well.
+// CQL2: the store does not implement store.Filterer yet, so the API sends
+// it no filters (Search refuses one). To add it, compile q.Filter with
+// cql2sql.Postgres{Alias: "i", ArgOffset: len(args)} in compile (search.go,
+// marked "CQL2") and AND the clause into the WHERE list; when the clause is
+// not Exact, rows need cql2.Evaluate as well.
 package postgres

@@ -130,6 +130,11 @@ func newPool(ctx context.Context, dsn string, opts Options, readOnly bool) (*pgx
 	if _, ok := rp["jit"]; !ok {
 		rp["jit"] = "off"
 	}
+	// A batch is copied into a temp table first: keep it in memory
+	// (temp_buffers is allocated only as used).
+	if _, ok := rp["temp_buffers"]; !ok && !readOnly {
+		rp["temp_buffers"] = "64MB"
+	}
 	if readOnly {
 		rp["default_transaction_read_only"] = "on"
 	}

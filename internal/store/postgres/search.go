@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -19,6 +20,10 @@ import (
 func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 	if q.Limit <= 0 {
 		q.Limit = 10
+	}
+	if q.Filter != nil {
+		// Not a store.Filterer (yet): the API never sends filters here.
+		return store.Page{}, errors.New("postgres: this store does not evaluate CQL2 filters yet")
 	}
 	sql, args, err := compile(q)
 	if err != nil {
@@ -114,7 +119,10 @@ func compile(q search.Query) (string, []any, error) {
 			where = append(where, "i.end_datetime >= "+s, "i.start_datetime >= (SELECT tessera_start_floor("+s+"))")
 		}
 	}
-	// CQL2: AND the cql2sql.Postgres clause (ArgOffset: len(a)) in here.
+	// CQL2 (q.Filter): AND in the clause of cql2sql.Compile(q.Filter,
+	// &cql2sql.Postgres{Alias: "i", ArgOffset: len(a)}) here, add its args,
+	// evaluate rows with cql2.Evaluate when it is not Exact, and implement
+	// store.Filterer.
 	if q.Token != "" {
 		k, err := decodeCursor(q.Token)
 		if err != nil {

@@ -28,19 +28,23 @@ const createPutTable = `CREATE TEMP TABLE IF NOT EXISTS tessera_put (
 	end_datetime   timestamptz NOT NULL,
 	geometry       bytea NOT NULL,
 	doc            text COMPRESSION lz4 NOT NULL,
-	content        text
+	props          text
 ) ON COMMIT DELETE ROWS`
 
-var putColumns = []string{"ord", "collection", "id", "datetime", "start_datetime", "end_datetime", "geometry", "doc", "content"}
+var putColumns = []string{"ord", "collection", "id", "datetime", "start_datetime", "end_datetime", "geometry", "doc", "props"}
 
 // putSelect turns the copied rows into item rows. They were copied in key
 // order, so that concurrent batches lock rows in the same order (a sort
-// here would run after the content is computed and spill to disk). The
-// content column comes from the document, or from its copy without \u0000
-// escapes (which jsonb refuses) when there is one.
+// here would run after the content is computed and spill to disk).
 const putSelect = `SELECT p.collection, p.id, p.datetime, p.start_datetime, p.end_datetime,
-	ST_GeomFromWKB(p.geometry, 4326), tessera_item_content(coalesce(p.content, p.doc)), p.doc
+	ST_GeomFromWKB(p.geometry, 4326), ` + putContent + `, p.doc
 	FROM pg_temp.tessera_put p`
+
+// putContent is tessera_item_content(doc), from the properties the client
+// cut out of the document when it could (parsing them alone is most of the
+// cost of a write otherwise).
+const putContent = `CASE WHEN p.props IS NULL THEN tessera_item_content(p.doc)
+	ELSE jsonb_build_object('properties', p.props::jsonb) END`
 
 const upsertSQL = `INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, geometry, content, doc) ` +
 	putSelect + `
@@ -55,7 +59,7 @@ const createSQL = `INSERT INTO items (collection, id, datetime, start_datetime, 
 
 const replaceSQL = `UPDATE items i SET datetime = p.datetime, start_datetime = p.start_datetime,
 		end_datetime = p.end_datetime, geometry = ST_GeomFromWKB(p.geometry, 4326),
-		content = tessera_item_content(coalesce(p.content, p.doc)), doc = p.doc
+		content = ` + putContent + `, doc = p.doc
 	FROM pg_temp.tessera_put p
 	WHERE i.collection = p.collection AND i.id = p.id
 	RETURNING p.ord`
@@ -237,16 +241,18 @@ func itemRow(i int, it stac.Item) []any {
 		t := it.Datetime.UTC()
 		dt = &t
 	}
-	doc := string(it.Doc)
-	var content *string
-	if bytes.Contains(it.Doc, nul) {
-		// jsonb cannot hold U+0000: filter on a copy without it (output
-		// still comes from doc).
-		c := string(bytes.ReplaceAll(it.Doc, nul, []byte(`\ufffd`)))
-		content = &c
+	var props *string
+	if p, ok := properties(it.Doc); ok {
+		if bytes.Contains(p, nul) {
+			// jsonb cannot hold U+0000: filters see U+FFFD instead
+			// (output comes from doc, unchanged).
+			p = bytes.ReplaceAll(p, nul, []byte(`\ufffd`))
+		}
+		s := string(p)
+		props = &s
 	}
 	return []any{int32(i), it.Collection, it.ID, dt, it.Start.UTC(), it.End.UTC(),
-		it.Geometry.Force2D().AsBinary(), doc, content}
+		it.Geometry.Force2D().AsBinary(), string(it.Doc), props}
 }
 
 // PutCollection implements store.Writer.
