@@ -10,10 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/tessera-geo/tessera/internal/search"
+	"github.com/tessera-geo/tessera/internal/stac"
 	"github.com/tessera-geo/tessera/internal/store"
 	"github.com/tessera-geo/tessera/internal/store/postgres"
 	"github.com/tessera-geo/tessera/internal/store/storetest"
@@ -146,5 +149,34 @@ func TestMigrateConcurrently(t *testing.T) {
 	}
 	if n != postgres.SchemaVersion() {
 		t.Fatalf("%d migrations recorded, want %d", n, postgres.SchemaVersion())
+	}
+}
+
+// TestReadDSN sends reads to a second pool (here: the same database, as a
+// replica would be) and writes to the primary.
+func TestReadDSN(t *testing.T) {
+	dsn := freshDB(t)
+	ctx := context.Background()
+	if err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dsn, postgres.Options{ReadDSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.PutCollection(ctx, storetest.Collection(t, "c"), store.Create); err != nil {
+		t.Fatal(err)
+	}
+	it := storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: "a", X: 1, Y: 1, Datetime: ptr(time.Now())})
+	if errs, err := db.PutItems(ctx, []stac.Item{it}, store.Upsert); err != nil || errs[0] != nil {
+		t.Fatal(err, errs)
+	}
+	page, err := db.Search(ctx, search.Query{Limit: 10, Collections: []string{"c"}})
+	if err != nil || len(page.Items) != 1 || string(page.Items[0].Doc) != string(it.Doc) {
+		t.Fatalf("search through the read pool: %+v, %v", page, err)
+	}
+	if _, err := postgres.Open(ctx, dsn, postgres.Options{ReadDSN: withDatabase(t, dsn, "tessera_no_such_db")}); err == nil {
+		t.Fatal("Open with an unreachable read database succeeded")
 	}
 }
