@@ -177,7 +177,7 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sq.Collections = []string{cid}
-	if err := s.checkFilter(r.Context(), sq); err != nil {
+	if err := s.checkQuery(r.Context(), sq); err != nil {
 		return err
 	}
 	page, err := s.store.Search(r.Context(), sq)
@@ -196,8 +196,7 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 		nq.Set("token", page.Next)
 		links = append(links, Link{Rel: "next", Href: s.selfURL(r, nq), Type: typeGeoJSON})
 	}
-	s.writeItemCollection(w, base, page, links)
-	return nil
+	return s.writeItemCollection(w, base, page, links, sq.Fields)
 }
 
 func (s *Server) searchGET(w http.ResponseWriter, r *http.Request) error {
@@ -206,7 +205,7 @@ func (s *Server) searchGET(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkFilter(r.Context(), sq); err != nil {
+	if err := s.checkQuery(r.Context(), sq); err != nil {
 		return err
 	}
 	page, err := s.store.Search(r.Context(), sq)
@@ -223,8 +222,7 @@ func (s *Server) searchGET(w http.ResponseWriter, r *http.Request) error {
 		nq.Set("token", page.Next)
 		links = append(links, Link{Rel: "next", Href: s.selfURL(r, nq), Type: typeGeoJSON, Method: "GET"})
 	}
-	s.writeItemCollection(w, base, page, links)
-	return nil
+	return s.writeItemCollection(w, base, page, links, sq.Fields)
 }
 
 func (s *Server) searchPOST(w http.ResponseWriter, r *http.Request) error {
@@ -236,7 +234,7 @@ func (s *Server) searchPOST(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkFilter(r.Context(), sq); err != nil {
+	if err := s.checkQuery(r.Context(), sq); err != nil {
 		return err
 	}
 	page, err := s.store.Search(r.Context(), sq)
@@ -252,15 +250,14 @@ func (s *Server) searchPOST(w http.ResponseWriter, r *http.Request) error {
 		links = append(links, Link{Rel: "next", Href: base + "/search", Type: typeGeoJSON, Method: "POST",
 			Body: mustJSON(map[string]string{"token": page.Next}), Merge: true})
 	}
-	s.writeItemCollection(w, base, page, links)
-	return nil
+	return s.writeItemCollection(w, base, page, links, sq.Fields)
 }
 
-func (s *Server) writeItemCollection(w http.ResponseWriter, base string, page store.Page, links []Link) {
-	s.writeItemCollectionStatus(w, http.StatusOK, base, page, links)
+func (s *Server) writeItemCollection(w http.ResponseWriter, base string, page store.Page, links []Link, fields *search.Fields) error {
+	return s.writeItemCollectionStatus(w, http.StatusOK, base, page, links, fields)
 }
 
-func (s *Server) writeItemCollectionStatus(w http.ResponseWriter, status int, base string, page store.Page, links []Link) {
+func (s *Server) writeItemCollectionStatus(w http.ResponseWriter, status int, base string, page store.Page, links []Link, fields *search.Fields) error {
 	size := 128
 	for _, it := range page.Items {
 		size += len(it.Doc) + 512
@@ -272,8 +269,16 @@ func (s *Server) writeItemCollectionStatus(w http.ResponseWriter, status int, ba
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		scratch = stac.AppendLinks(scratch[:0], it.Doc, itemLinks(base, it.Collection, it.ID)...)
-		buf.Write(scratch)
+		if fields.Empty() {
+			scratch = stac.AppendLinks(scratch[:0], it.Doc, itemLinks(base, it.Collection, it.ID)...)
+			buf.Write(scratch)
+			continue
+		}
+		b, err := projectItem(it.Doc, fields, itemLinks(base, it.Collection, it.ID))
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
 	}
 	buf.WriteString(`],"links":`)
 	buf.Write(mustJSON(links))
@@ -282,6 +287,7 @@ func (s *Server) writeItemCollectionStatus(w http.ResponseWriter, status int, ba
 	}
 	buf.WriteString(`,"numberReturned":` + strconv.Itoa(len(page.Items)) + `}`)
 	httpx.WriteBytes(w, status, typeGeoJSON, buf.Bytes())
+	return nil
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -111,6 +111,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 		s.route(mux, "/queryables", methods{"GET": s.queryablesAll})
 		s.route(mux, "/collections/{collectionId}/queryables", methods{"GET": s.queryablesOf})
 	}
+	if _, ok := s.store.(store.Sorter); ok {
+		s.route(mux, "/sortables", methods{"GET": s.sortablesAll})
+		s.route(mux, "/collections/{collectionId}/sortables", methods{"GET": s.sortablesOf})
+	}
 }
 
 // conformance lists the classes the API implements with this store.
@@ -118,7 +122,12 @@ func (s *Server) conformsTo() []string {
 	out := append([]string(nil), conformanceClasses...)
 	if _, ok := s.store.(store.Filterer); ok {
 		out = append(out, filterConformance...)
+		out = append(out, queryConformance...)
 	}
+	if _, ok := s.store.(store.Sorter); ok {
+		out = append(out, sortConformance...)
+	}
+	out = append(out, fieldsConformance...)
 	if s.cfg.Transactions {
 		out = append(out, transactionConformance...)
 	}

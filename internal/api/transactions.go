@@ -164,8 +164,7 @@ func (s *Server) createItems(w http.ResponseWriter, r *http.Request) error {
 	for i, it := range items {
 		page.Items[i] = store.Record{Collection: cid, ID: it.ID, Doc: it.Doc}
 	}
-	s.writeItemCollectionStatus(w, http.StatusCreated, base, page, []Link{{Rel: "root", Href: base + "/", Type: typeJSON}})
-	return nil
+	return s.writeItemCollectionStatus(w, http.StatusCreated, base, page, []Link{{Rel: "root", Href: base + "/", Type: typeJSON}}, nil)
 }
 
 // replaceItem handles PUT /collections/{id}/items/{itemId}.

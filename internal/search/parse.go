@@ -72,7 +72,24 @@ func ParseGET(v url.Values, lim Limits) (Query, error) {
 			return Query{}, err
 		}
 	}
-	for _, p := range []string{"collections", "ids", "bbox", "intersects", "datetime", "limit", "token", "filter", "filter-lang", "filter-crs"} {
+	if s, ok := single(v, "sortby"); ok {
+		if q.SortBy, err = ParseSortGET(s); err != nil {
+			return Query{}, err
+		}
+	}
+	if s, ok := single(v, "fields"); ok {
+		if q.Fields, err = ParseFieldsGET(s); err != nil {
+			return Query{}, err
+		}
+	}
+	if s, ok := single(v, "query"); ok {
+		e, err := ParseQuery(json.RawMessage(s))
+		if err != nil {
+			return Query{}, err
+		}
+		q.Filter = and(q.Filter, e)
+	}
+	for _, p := range []string{"collections", "ids", "bbox", "intersects", "datetime", "limit", "token", "filter", "filter-lang", "filter-crs", "sortby", "fields", "query"} {
 		if len(v[p]) > 1 {
 			return Query{}, invalid(p, "given %d times; give it once", len(v[p]))
 		}
@@ -102,6 +119,9 @@ type Body struct {
 	Filter      json.RawMessage `json:"filter"`
 	FilterLang  json.RawMessage `json:"filter-lang"`
 	FilterCRS   json.RawMessage `json:"filter-crs"`
+	SortBy      json.RawMessage `json:"sortby"`
+	Fields      json.RawMessage `json:"fields"`
+	Query       json.RawMessage `json:"query"`
 }
 
 // ParsePOST builds a Query from a POST /search body.
@@ -181,7 +201,35 @@ func ParsePOST(body []byte, lim Limits) (Query, error) {
 			return Query{}, err
 		}
 	}
+	if present(b.SortBy) {
+		if q.SortBy, err = ParseSortPOST(b.SortBy); err != nil {
+			return Query{}, err
+		}
+	}
+	if present(b.Fields) {
+		if q.Fields, err = ParseFieldsPOST(b.Fields); err != nil {
+			return Query{}, err
+		}
+	}
+	if present(b.Query) {
+		e, err := ParseQuery(b.Query)
+		if err != nil {
+			return Query{}, err
+		}
+		q.Filter = and(q.Filter, e)
+	}
 	return q, q.check()
+}
+
+// and combines two optional filters.
+func and(a, b cql2.Expr) cql2.Expr {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return cql2.And{Args: []cql2.Expr{a, b}}
 }
 
 // CRS84 is the only filter-crs tessera accepts.

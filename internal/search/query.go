@@ -24,6 +24,12 @@ type Query struct {
 	Datetime *Interval
 	// Filter is a CQL2 filter (nil for none).
 	Filter cql2.Expr
+	// SortBy orders the results (DefaultSort when empty); ties are broken
+	// by id then collection, in the direction of the last field.
+	SortBy []SortField
+	// Fields selects the members of returned items (nil: all). Stores
+	// ignore it; the API applies it.
+	Fields *Fields
 	// Limit is the page size (≥ 1).
 	Limit int
 	// Token continues a previous page; opaque, produced by the store.

@@ -138,3 +138,11 @@ type SearchRegistry interface {
 	// ErrNotFound.
 	RegisteredSearch(ctx context.Context, id string) ([]byte, error)
 }
+
+// Sorter is a Searcher that honours search.Query.SortBy with exact keyset
+// pagination under any order.
+type Sorter interface {
+	Searcher
+	// SupportsSort is a marker.
+	SupportsSort()
+}

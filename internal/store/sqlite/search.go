@@ -33,6 +33,8 @@ type plan struct {
 	filter cql2.Expr
 	// limit is the number of matching rows to read (page size + 1).
 	limit int
+	// keys is the order; their values are read back for the cursor.
+	keys []sortKey
 }
 
 type spatialTest struct {
@@ -70,16 +72,21 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 	defer rows.Close()
 	var (
 		page store.Page
-		keys []cursor
+		last []any // sort key values of each kept row
 	)
+	nk := len(p.keys)
 	for rows.Next() {
 		var (
-			rec store.Record
-			k   cursor
-			b   geo.BBox
-			wkb []byte
+			rec  store.Record
+			b    geo.BBox
+			wkb  []byte
+			vals = make([]any, nk)
 		)
-		if err := rows.Scan(&rec.Collection, &rec.ID, &rec.Doc, &k.Start, &b.MinX, &b.MinY, &b.MaxX, &b.MaxY, &wkb); err != nil {
+		dest := []any{&rec.Collection, &rec.ID, &rec.Doc, &b.MinX, &b.MinY, &b.MaxX, &b.MaxY, &wkb}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
 		}
 		if p.spatial != nil {
@@ -100,9 +107,13 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 				continue
 			}
 		}
-		k.ID, k.Collection = rec.ID, rec.Collection
+		for i := range vals {
+			vals[i] = scanValue(vals[i])
+		}
 		page.Items = append(page.Items, rec)
-		keys = append(keys, k)
+		if len(page.Items) == q.Limit {
+			last = vals
+		}
 		if len(page.Items) >= p.limit {
 			break
 		}
@@ -112,7 +123,7 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 	}
 	if len(page.Items) > q.Limit {
 		page.Items = page.Items[:q.Limit]
-		page.Next = keys[q.Limit-1].encode()
+		page.Next = cursor{sig: sortSignature(p.keys), vals: last}.encode()
 	} else if q.Token == "" {
 		n := int64(len(page.Items))
 		page.Matched = &n
@@ -161,7 +172,7 @@ func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
 // start_datetime, id, collection, all descending. rtreeFirst makes the
 // R*Tree drive a spatial query; otherwise the datetime index does.
 func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
-	p := plan{limit: q.Limit + 1}
+	p := plan{limit: q.Limit + 1, keys: db.sortKeys(q.SortBy)}
 	var where []string
 	from := "items i"
 	// Spatial: R*Tree candidates, exact test in Go.
@@ -220,7 +231,7 @@ func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 		}
 	}
 	if q.Filter != nil {
-		c, err := cql2sql.Compile(q.Filter, &cql2sql.SQLite{Alias: "i", Doc: "doc"})
+		c, err := cql2sql.Compile(q.Filter, &cql2sql.SQLite{Alias: "i", Doc: "doc", Columns: db.indexed})
 		if err != nil {
 			return plan{}, &search.InvalidParamError{Param: "filter", Reason: err.Error(), Err: err}
 		}
@@ -231,25 +242,27 @@ func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 		}
 	}
 	if q.Token != "" {
-		k, err := decodeCursor(q.Token)
+		c, err := decodeCursor(q.Token, p.keys)
 		if err != nil {
 			return plan{}, err
 		}
-		where = append(where, "(i.start_datetime, i.id, i.collection) < (?, ?, ?)")
-		p.args = append(p.args, k.Start, k.ID, k.Collection)
+		cond, args := after(p.keys, c.vals)
+		where = append(where, cond)
+		p.args = append(p.args, args...)
 	}
 	var b strings.Builder
-	b.WriteString("SELECT i.collection, i.id, i.doc, i.start_datetime, i.minx, i.miny, i.maxx, i.maxy, ")
+	b.WriteString("SELECT i.collection, i.id, i.doc, i.minx, i.miny, i.maxx, i.maxy, ")
 	if p.spatial != nil {
 		b.WriteString("i.geometry")
 	} else {
 		b.WriteString("NULL")
 	}
+	b.WriteString(", " + selectKeys(p.keys))
 	b.WriteString(" FROM " + from)
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	b.WriteString(" ORDER BY i.start_datetime DESC, i.id DESC, i.collection DESC")
+	b.WriteString(orderBy(p.keys))
 	if p.spatial == nil && p.filter == nil {
 		fmt.Fprintf(&b, " LIMIT %d", p.limit)
 	}
@@ -273,37 +286,11 @@ func evaluate(e cql2.Expr, doc []byte) (bool, error) {
 // SupportsFilter implements store.Filterer.
 func (db *DB) SupportsFilter() {}
 
+// SupportsSort implements store.Sorter.
+func (db *DB) SupportsSort() {}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-// cursor is the sort key of the last item of a page.
-type cursor struct {
-	Start      int64
-	ID         string
-	Collection string
-}
-
-func (c cursor) encode() string {
-	b, _ := json.Marshal([]any{1, c.Start, c.ID, c.Collection})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string) (cursor, error) {
-	bad := &search.InvalidParamError{Param: "token", Reason: "not a token this server issued (use the next link of a previous page)"}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return cursor{}, bad
-	}
-	var v []json.RawMessage
-	if err := json.Unmarshal(b, &v); err != nil || len(v) != 4 || string(v[0]) != "1" {
-		return cursor{}, bad
-	}
-	var c cursor
-	if json.Unmarshal(v[1], &c.Start) != nil || json.Unmarshal(v[2], &c.ID) != nil || json.Unmarshal(v[3], &c.Collection) != nil {
-		return cursor{}, bad
-	}
-	return c, nil
 }
 
 func encodeCollectionToken(id string) string {

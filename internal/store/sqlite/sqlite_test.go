@@ -15,6 +15,11 @@ func TestContract(t *testing.T) {
 		"rtree plan": {},
 		// Every spatial search walks the datetime index instead.
 		"index plan": {RTreeProbeCap: 1},
+		// Filters and sorts on these use generated columns and indexes.
+		"indexed properties": {Indexed: []sqlite.IndexedProperty{
+			{Name: "s2:vegetation_percentage", Kind: "number"}, {Name: "platform", Kind: "text"},
+			{Name: "eo:cloud_cover", Kind: "number"}, {Name: "title", Kind: "text"},
+		}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {

@@ -16,6 +16,7 @@ import (
 	"modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/tessera-geo/tessera/internal/cql2/cql2sql"
 	"github.com/tessera-geo/tessera/internal/store"
 )
 
@@ -30,6 +31,10 @@ type Options struct {
 	// (default 32); each reader gets a quarter of it (the OS page cache
 	// holds the file too).
 	CacheMB int
+	// Indexed are properties given their own indexed column (a virtual
+	// generated column holding the value when it has the kind, NULL
+	// otherwise), used by filters and sorts on them.
+	Indexed []IndexedProperty
 	// RTreeProbeCap is the number of R*Tree candidates from which a spatial
 	// search walks the datetime index instead (default 2000; 1 always walks
 	// the index).
@@ -41,6 +46,7 @@ type DB struct {
 	w, r     *sql.DB
 	path     string
 	probeCap int
+	indexed  map[string]cql2sql.Column
 	// props caches item_properties rows known to be stored
 	// (collection + "\x00" + name + "\x00" + type); guarded by the single
 	// writer connection's transactions plus mu.
@@ -107,6 +113,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: read meta: %w", err)
 	}
 	db.maxSpan.Store(span.Int64)
+	if err := db.ensureIndexes(ctx, opts.Indexed); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := db.loadProperties(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -203,5 +213,6 @@ func isConstraint(err error) bool {
 var (
 	_ store.Store            = (*DB)(nil)
 	_ store.Filterer         = (*DB)(nil)
+	_ store.Sorter           = (*DB)(nil)
 	_ store.PropertiesReader = (*DB)(nil)
 )

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"BadToken", testBadToken},
 		{"DeleteCollection", testDeleteCollection},
 		{"Filter", testFilter},
+		{"Sort", testSort},
 		{"ItemProperties", testItemProperties},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,91 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/tessera-geo/tessera/internal/cql2/cql2sql"
+)
+
+// IndexedProperty is a property with its own index.
+type IndexedProperty struct {
+	Name string
+	Kind string // "number" or "text"
+}
+
+// ParseIndexed parses "name=kind" specs, e.g. "eo:cloud_cover=number".
+func ParseIndexed(specs []string) ([]IndexedProperty, error) {
+	var out []IndexedProperty
+	for _, s := range specs {
+		name, kind, ok := strings.Cut(s, "=")
+		if !ok {
+			name, kind = s, "number"
+		}
+		name = strings.TrimPrefix(strings.TrimSpace(name), "properties.")
+		if name == "" || strings.ContainsAny(name, "\"'\\") {
+			return nil, fmt.Errorf("indexed property %q: bad name", s)
+		}
+		if kind != "number" && kind != "text" {
+			return nil, fmt.Errorf("indexed property %q: kind must be number or text", s)
+		}
+		out = append(out, IndexedProperty{Name: name, Kind: kind})
+	}
+	return out, nil
+}
+
+// columnName is a SQL-safe, collision-free column name for a property.
+func columnName(prop string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(prop) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	sum := sha256.Sum256([]byte(prop))
+	return "p_" + b.String() + "_" + hex.EncodeToString(sum[:3])
+}
+
+// ensureIndexes adds a generated column and an index for every indexed
+// property (once; building an index on a large catalog takes a while).
+func (db *DB) ensureIndexes(ctx context.Context, props []IndexedProperty) error {
+	db.indexed = map[string]cql2sql.Column{}
+	existing := map[string]bool{}
+	rows, err := db.w.QueryContext(ctx, `SELECT name FROM pragma_table_xinfo('items')`)
+	if err != nil {
+		return fmt.Errorf("sqlite: read columns: %w", err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		existing[n] = true
+	}
+	rows.Close()
+	for _, p := range props {
+		col := columnName(p.Name)
+		path := `'$.properties."` + p.Name + `"'`
+		kind, test := cql2sql.Number, "IN ('integer','real')"
+		if p.Kind == "text" {
+			kind, test = cql2sql.Text, "= 'text'"
+		}
+		if !existing[col] {
+			expr := fmt.Sprintf("CASE WHEN json_type(doc, %s) %s THEN json_extract(doc, %s) END", path, test, path)
+			if _, err := db.w.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE items ADD COLUMN %s ANY GENERATED ALWAYS AS (%s) VIRTUAL`, col, expr)); err != nil {
+				return fmt.Errorf("sqlite: add column for %s: %w", p.Name, err)
+			}
+		}
+		if _, err := db.w.ExecContext(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %[1]s_idx ON items (%[1]s, id, collection)`, col)); err != nil {
+			return fmt.Errorf("sqlite: index %s: %w", p.Name, err)
+		}
+		db.indexed[p.Name] = cql2sql.Column{Name: col, Kind: kind}
+	}
+	return nil
+}
+
