@@ -96,7 +96,7 @@ func openQueue(t *testing.T, k queueKind, dir string) *natsq.Queue {
 }
 
 // subscribe collects notifications.
-func subscribe(t *testing.T, url string) chan *nats.Msg {
+func subscribe(t testing.TB, url string) chan *nats.Msg {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {

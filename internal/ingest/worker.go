@@ -111,6 +111,15 @@ type Worker struct {
 	m     *Metrics
 	opts  Options
 	fetch *Fetcher
+
+	// Batches decode concurrently but write in the order they were
+	// received, so that a collection published before its items is
+	// written before them even when another loop received the items.
+	recvMu sync.Mutex
+	next   uint64 // ticket of the next batch received
+	turnMu sync.Mutex
+	turnC  *sync.Cond
+	turn   uint64 // ticket of the batch allowed to write
 }
 
 // New returns a worker; Run starts it.
@@ -122,7 +131,9 @@ func New(deps Deps, opts Options) *Worker {
 	if deps.Metrics == nil {
 		deps.Metrics = NewMetrics(nil)
 	}
-	return &Worker{q: deps.Queue, st: deps.Store, log: deps.Log, m: deps.Metrics, opts: opts, fetch: NewFetcher(opts.Fetch)}
+	w := &Worker{q: deps.Queue, st: deps.Store, log: deps.Log, m: deps.Metrics, opts: opts, fetch: NewFetcher(opts.Fetch)}
+	w.turnC = sync.NewCond(&w.turnMu)
+	return w
 }
 
 // Run consumes until ctx ends. A batch in progress when ctx ends is
@@ -139,7 +150,13 @@ func (w *Worker) Run(ctx context.Context) error {
 
 func (w *Worker) loop(ctx context.Context) {
 	for ctx.Err() == nil {
+		w.recvMu.Lock()
 		msgs, err := w.q.Receive(ctx, w.opts.BatchSize, w.opts.Linger)
+		ticket := w.next
+		if err == nil {
+			w.next++
+		}
+		w.recvMu.Unlock()
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -154,7 +171,7 @@ func (w *Worker) loop(ctx context.Context) {
 		// Finish the batch even when asked to stop: its messages are ours
 		// until acknowledged.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
-		w.Handle(bctx, msgs)
+		w.handle(bctx, msgs, ticket)
 		cancel()
 	}
 }
@@ -184,16 +201,28 @@ type batchMsg struct {
 	recs []record
 }
 
-// Handle processes one batch of messages: decode, write, then settle each
-// message (ack, retry later, or dead-letter).
-func (w *Worker) Handle(ctx context.Context, msgs []queue.Message) {
+// handle processes one batch of messages: decode, write (in ticket
+// order), then settle each message (ack, retry later, or dead-letter).
+func (w *Worker) handle(ctx context.Context, msgs []queue.Message, ticket uint64) {
 	w.m.Received.Add(float64(len(msgs)))
+	t0 := time.Now()
 	batch := w.decode(ctx, msgs)
+	t1 := time.Now()
+	w.turnMu.Lock()
+	for w.turn != ticket {
+		w.turnC.Wait()
+	}
+	w.turnMu.Unlock()
 	w.write(ctx, batch)
+	w.turnMu.Lock()
+	w.turn++
+	w.turnC.Broadcast()
+	w.turnMu.Unlock()
 	now := time.Now()
 	for i := range batch {
 		w.settle(ctx, &batch[i], now)
 	}
+	w.log.Debug("ingest: batch", "messages", len(msgs), "decode", t1.Sub(t0), "write", now.Sub(t1), "settle", time.Since(now))
 }
 
 func (w *Worker) decode(ctx context.Context, msgs []queue.Message) []batchMsg {

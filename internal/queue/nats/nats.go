@@ -438,15 +438,25 @@ func (q *Queue) Notify(_ context.Context, n queue.Notification) error {
 // Stats implements queue.Queue.
 func (q *Queue) Stats(ctx context.Context) (queue.Stats, error) {
 	var st queue.Stats
-	c, err := q.consumer(ctx)
-	if err != nil {
+	// Look the consumer up rather than create it: a client's options
+	// (AckWait) must not overwrite the workers'.
+	ci, err := q.js.Consumer(ctx, IngestStream, Consumer)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		si, err := q.ingest.Info(ctx)
+		if err != nil {
+			return st, err
+		}
+		st.Pending = si.State.Msgs
+	case err != nil:
 		return st, err
+	default:
+		info, err := ci.Info(ctx)
+		if err != nil {
+			return st, err
+		}
+		st.Pending, st.InFlight = info.NumPending, uint64(info.NumAckPending)
 	}
-	ci, err := c.Info(ctx)
-	if err != nil {
-		return st, err
-	}
-	st.Pending, st.InFlight = ci.NumPending, uint64(ci.NumAckPending)
 	di, err := q.dlq.Info(ctx)
 	if err != nil {
 		return st, err

@@ -1,0 +1,225 @@
+package ingest_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tessera-geo/tessera/internal/queue"
+	natsq "github.com/tessera-geo/tessera/internal/queue/nats"
+	"github.com/tessera-geo/tessera/internal/synth"
+)
+
+var (
+	binDir   string
+	binOnce  sync.Once
+	binPath  string
+	binError error
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tessera-ingest-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// tessera builds the tessera binary once per test run.
+func tessera(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binPath = filepath.Join(binDir, "tessera")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/tessera").CombinedOutput()
+		if err != nil {
+			binError = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binError != nil {
+		t.Fatal(binError)
+	}
+	return binPath
+}
+
+// serveProc is a `tessera serve` subprocess.
+type serveProc struct {
+	cmd  *exec.Cmd
+	addr string
+	done chan error
+}
+
+func startServe(t *testing.T, args ...string) *serveProc {
+	t.Helper()
+	cmd := exec.Command(tessera(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProc{cmd: cmd, done: make(chan error, 1)}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "tessera is serving on "); ok {
+				ready <- rest
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case p.addr = <-ready:
+	case err := <-p.done:
+		t.Fatalf("tessera serve exited: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("tessera serve did not start")
+	}
+	return p
+}
+
+func (p *serveProc) stop(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("tessera serve: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("tessera serve did not stop on SIGTERM")
+	}
+}
+
+func (p *serveProc) kill(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Kill() // SIGKILL: no cleanup at all
+	<-p.done
+}
+
+// crashItems is how many items the crash test publishes.
+func crashItems(t *testing.T) int {
+	if s := os.Getenv("TESSERA_CRASH_ITEMS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	return 100_000
+}
+
+// TestCrashRecovery publishes N items, kills `tessera serve` with SIGKILL
+// while it ingests them, restarts it, and checks that exactly N items are
+// stored, once each, and that nothing was dead-lettered.
+func TestCrashRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: builds the binary and ingests many items")
+	}
+	for _, k := range queueKinds() {
+		t.Run(k.name, func(t *testing.T) { testCrash(t, k) })
+	}
+}
+
+func testCrash(t *testing.T, k queueKind) {
+	n := crashItems(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	args := []string{"--data-dir", dir, "--queue-ack-wait", "3s"}
+	url := ""
+	if k.start != nil {
+		url = k.start(t)
+		args = append(args, "--queue", url)
+	}
+	connect := func() *natsq.Queue {
+		u := url
+		if u == "" {
+			var err error
+			if u, err = natsq.ReadAddr(filepath.Join(dir, "queue")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q, err := natsq.Open(ctx, natsq.Options{URL: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	start := time.Now()
+	srv := startServe(t, args...)
+	q := connect()
+
+	g := synth.New(synth.Options{Seed: 42})
+	if err := q.Publish(ctx, g.Collection()); err != nil {
+		t.Fatal(err)
+	}
+	const chunk = 1000
+	for sent := 0; sent < n; sent += chunk {
+		msgs := make([][]byte, 0, chunk)
+		for range min(chunk, n-sent) {
+			msgs = append(msgs, g.Next())
+		}
+		if err := q.Publish(ctx, msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	published := time.Since(start)
+
+	// Kill the server once about half the items are acknowledged.
+	var done uint64
+	waitFor(t, 2*time.Minute, "half the items ingested", func() (bool, string) {
+		s, err := q.Stats(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		done = uint64(n+1) - s.Pending - s.InFlight
+		return done >= uint64(n/2), fmt.Sprintf("%+v", s)
+	})
+	srv.kill(t)
+	killed := time.Since(start)
+	if k.start == nil {
+		q.Close() // its server died with the process
+	}
+	srv = startServe(t, args...)
+	if k.start == nil {
+		q = connect()
+	}
+	defer q.Close()
+	waitFor(t, 2*time.Minute, "the queue drained", func() (bool, string) {
+		s, err := q.Stats(ctx)
+		return err == nil && s.Pending == 0 && s.InFlight == 0, fmt.Sprintf("%+v %v", s, err)
+	})
+	s, err := q.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.DeadLetters != 0 {
+		q.DeadLetters().List(ctx, func(d queue.DeadLetter) bool { t.Logf("dead letter %s: %s", d.ID, d.Reason); return true })
+		t.Errorf("%d dead letters, want none", s.DeadLetters)
+	}
+	drained := time.Since(start)
+	srv.stop(t)
+	got, distinct := countItems(t, filepath.Join(dir, "catalog.db"))
+	if got != n || distinct != n {
+		t.Errorf("stored %d items (%d distinct), want exactly %d", got, distinct, n)
+	}
+	t.Logf("%d items: published in %s, killed at %s with ~%d acknowledged, all stored at %s (%.0f items/s overall)",
+		n, published.Round(time.Millisecond), killed.Round(time.Millisecond), done, drained.Round(time.Millisecond), float64(n)/drained.Seconds())
+}
