@@ -88,9 +88,9 @@ func testPoison(t *testing.T, k queueKind) {
 	}
 	msgs := [][]byte{coll,
 		good[0],
-		mustJSON(t, map[string]string{"href": srv.URL + "/item.json"}),                    // good[1]
-		mustJSON(t, map[string]string{"href": "file://" + filepath.Join(files, "item.json")}), // good[2]
-		mustJSON(t, map[string]string{"Type": "Notification", "Message": string(good[3])}),    // SNS
+		mustJSON(t, map[string]string{"href": srv.URL + "/item.json"}),                         // good[1]
+		mustJSON(t, map[string]string{"href": "file://" + filepath.Join(files, "item.json")}),  // good[2]
+		mustJSON(t, map[string]string{"Type": "Notification", "Message": string(good[3])}),     // SNS
 		mustJSON(t, map[string]any{"Records": []map[string]string{{"body": string(good[4])}}}), // SQS
 		mustJSON(t, map[string]string{"Type": "Notification", "Message": string( // SQS record of an SNS notification
 			mustJSON(t, map[string]any{"Records": []map[string]string{{"body": string(good[5])}}}))}),
