@@ -26,7 +26,11 @@ func (a *App) registerTiles(mux *http.ServeMux) error {
 		return err
 	}
 	a.closers = append(a.closers, closer)
-	srv, err := tiles.New(cfg, tiles.Deps{Log: a.log, Reader: reader, Items: storeItems{a.store}})
+	deps := tiles.Deps{Log: a.log, Reader: reader, Items: storeItems{a.store}, Finder: tiles.StoreFinder{Searcher: a.store}}
+	if reg, ok := a.store.(store.SearchRegistry); ok {
+		deps.Searches = reg
+	}
+	srv, err := tiles.New(cfg, deps)
 	if err != nil {
 		return err
 	}

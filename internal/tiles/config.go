@@ -42,6 +42,9 @@ type Config struct {
 	ReadTimeout    time.Duration // per request read deadline (0: none)
 	MaxAssets      int           // assets per item request
 	JPEGQuality    int
+
+	// Mosaics of searches and collections.
+	Mosaic MosaicConfig
 }
 
 // Defaults returns the default configuration.
@@ -58,6 +61,7 @@ func Defaults() Config {
 		ReadTimeout:      30 * time.Second,
 		MaxAssets:        16,
 		JPEGQuality:      85,
+		Mosaic:           MosaicDefaults(),
 	}
 }
 
@@ -94,6 +98,9 @@ func (c Config) Validate() error {
 	}
 	if c.S3Endpoint != "" && strings.Contains(c.S3Endpoint, "://") {
 		errs = append(errs, fmt.Errorf("tiles: S3Endpoint %q must be host[:port] without a scheme", c.S3Endpoint))
+	}
+	if err := c.Mosaic.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tessera-geo/tessera/internal/httpx"
 	"github.com/tessera-geo/tessera/internal/raster"
 	"github.com/tessera-geo/tessera/internal/render"
+	"github.com/tessera-geo/tessera/internal/store"
 	"github.com/tessera-geo/tessera/internal/tms"
 )
 
@@ -32,6 +33,12 @@ type Deps struct {
 	Log    *slog.Logger
 	Reader raster.Reader
 	Items  Items // optional: without it, item routes answer 404
+	// Finder finds the items of mosaics (searches and collections);
+	// optional: without it, mosaic routes answer 404.
+	Finder ItemFinder
+	// Searches keeps registered searches; optional: without it they live
+	// in process memory.
+	Searches store.SearchRegistry
 }
 
 // Server serves tiles, previews, points, statistics and metadata.
@@ -41,6 +48,10 @@ type Server struct {
 	reader raster.Reader
 	items  Items
 	tms    *tms.Set
+
+	finder    ItemFinder
+	searches  *searchRegistry
+	itemCache *ttlCache[*tileItems]
 }
 
 // New builds a Server. cfg must validate and deps.Reader must be set.
@@ -62,7 +73,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: log, reader: deps.Reader, items: deps.Items, tms: set}, nil
+	return &Server{cfg: cfg, log: log, reader: deps.Reader, items: deps.Items, tms: set,
+		finder: deps.Finder, searches: &searchRegistry{st: deps.Searches},
+		itemCache: newTTLCache[*tileItems](cfg.Mosaic.CacheEntries, cfg.Mosaic.CacheTTL)}, nil
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, res resolver) error
@@ -102,6 +115,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 			mux.HandleFunc("POST "+p+"/feature."+ext, s.wrap(s.feature, res))
 		}
 	}
+	s.registerMosaic(mux)
 }
 
 func (s *Server) wrap(h handlerFunc, res resolver) http.HandlerFunc {
