@@ -21,6 +21,10 @@ var (
 		"https://api.stacspec.org/v1.0.0/item-search#fields",
 		"https://api.stacspec.org/v1.0.0/ogcapi-features#fields",
 	}
+	freeTextConformance = []string{
+		"https://api.stacspec.org/v1.0.0-rc.1/item-search#free-text",
+		"https://api.stacspec.org/v1.0.0-rc.1/ogcapi-features#free-text",
+	}
 	queryConformance = []string{
 		"https://api.stacspec.org/v1.0.0/item-search#query",
 		"https://api.stacspec.org/v1.0.0/ogcapi-features#query",
@@ -35,6 +39,9 @@ const relSortables = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 func (s *Server) checkQuery(ctx context.Context, q search.Query) error {
 	if err := s.checkFilter(ctx, q); err != nil {
 		return err
+	}
+	if _, ok := s.store.(store.FreeTexter); !ok && !q.Q.Empty() {
+		return httpx.BadRequest("q", "this store does not support free-text search")
 	}
 	if len(q.SortBy) == 0 {
 		return nil

@@ -2,10 +2,12 @@ package api
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/tessera-geo/tessera/internal/httpx"
 	"github.com/tessera-geo/tessera/internal/search"
@@ -92,6 +94,16 @@ func (s *Server) collectionLinks(base, id string) [][]byte {
 
 func (s *Server) collections(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	for _, p := range collectionSearchParams {
+		if q.Has(p) {
+			return s.searchCollections(w, r)
+		}
+	}
+	if t := q.Get("token"); t != "" {
+		if b, err := base64.RawURLEncoding.DecodeString(t); err == nil && strings.HasPrefix(string(b), "o:") {
+			return s.searchCollections(w, r)
+		}
+	}
 	limit := s.cfg.Limits.DefaultLimit
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

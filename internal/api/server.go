@@ -127,7 +127,11 @@ func (s *Server) conformsTo() []string {
 	if _, ok := s.store.(store.Sorter); ok {
 		out = append(out, sortConformance...)
 	}
+	if _, ok := s.store.(store.FreeTexter); ok {
+		out = append(out, freeTextConformance...)
+	}
 	out = append(out, fieldsConformance...)
+	out = append(out, collectionSearchConformance...)
 	if s.cfg.Transactions {
 		out = append(out, transactionConformance...)
 	}

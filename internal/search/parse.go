@@ -82,6 +82,11 @@ func ParseGET(v url.Values, lim Limits) (Query, error) {
 			return Query{}, err
 		}
 	}
+	if s, ok := single(v, "q"); ok {
+		if q.Q, err = ParseFreeText(s); err != nil {
+			return Query{}, err
+		}
+	}
 	if s, ok := single(v, "query"); ok {
 		e, err := ParseQuery(json.RawMessage(s))
 		if err != nil {
@@ -89,7 +94,7 @@ func ParseGET(v url.Values, lim Limits) (Query, error) {
 		}
 		q.Filter = and(q.Filter, e)
 	}
-	for _, p := range []string{"collections", "ids", "bbox", "intersects", "datetime", "limit", "token", "filter", "filter-lang", "filter-crs", "sortby", "fields", "query"} {
+	for _, p := range []string{"collections", "ids", "bbox", "intersects", "datetime", "limit", "token", "filter", "filter-lang", "filter-crs", "sortby", "fields", "query", "q"} {
 		if len(v[p]) > 1 {
 			return Query{}, invalid(p, "given %d times; give it once", len(v[p]))
 		}
@@ -122,6 +127,7 @@ type Body struct {
 	SortBy      json.RawMessage `json:"sortby"`
 	Fields      json.RawMessage `json:"fields"`
 	Query       json.RawMessage `json:"query"`
+	Q           json.RawMessage `json:"q"`
 }
 
 // ParsePOST builds a Query from a POST /search body.
@@ -208,6 +214,25 @@ func ParsePOST(body []byte, lim Limits) (Query, error) {
 	}
 	if present(b.Fields) {
 		if q.Fields, err = ParseFieldsPOST(b.Fields); err != nil {
+			return Query{}, err
+		}
+	}
+	if present(b.Q) {
+		// A string, or an array of terms (ORed).
+		var s string
+		if json.Unmarshal(b.Q, &s) != nil {
+			var terms []string
+			if err := json.Unmarshal(b.Q, &terms); err != nil {
+				return Query{}, invalid("q", "must be a string or an array of strings")
+			}
+			for i, t := range terms {
+				if strings.ContainsRune(t, ' ') {
+					terms[i] = `"` + strings.ReplaceAll(t, `"`, "") + `"`
+				}
+			}
+			s = strings.Join(terms, ",")
+		}
+		if q.Q, err = ParseFreeText(s); err != nil {
 			return Query{}, err
 		}
 	}

@@ -27,6 +27,9 @@ type Query struct {
 	// SortBy orders the results (DefaultSort when empty); ties are broken
 	// by id then collection, in the direction of the last field.
 	SortBy []SortField
+	// Q is a free-text query over id, collection, title, description and
+	// keywords (nil for none).
+	Q *FreeText
 	// Fields selects the members of returned items (nil: all). Stores
 	// ignore it; the API applies it.
 	Fields *Fields

@@ -146,3 +146,10 @@ type Sorter interface {
 	// SupportsSort is a marker.
 	SupportsSort()
 }
+
+// FreeTexter is a Searcher that honours search.Query.Q.
+type FreeTexter interface {
+	Searcher
+	// SupportsFreeText is a marker.
+	SupportsFreeText()
+}

@@ -230,6 +230,11 @@ func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 			p.args = append(p.args, s, s-db.maxSpan.Load())
 		}
 	}
+	if !q.Q.Empty() {
+		cond, args := freeTextSQL(q.Q)
+		where = append(where, cond)
+		p.args = append(p.args, args...)
+	}
 	if q.Filter != nil {
 		c, err := cql2sql.Compile(q.Filter, &cql2sql.SQLite{Alias: "i", Doc: "doc", Columns: db.indexed})
 		if err != nil {
@@ -288,6 +293,9 @@ func (db *DB) SupportsFilter() {}
 
 // SupportsSort implements store.Sorter.
 func (db *DB) SupportsSort() {}
+
+// SupportsFreeText implements store.FreeTexter.
+func (db *DB) SupportsFreeText() {}
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")

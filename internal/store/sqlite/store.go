@@ -95,6 +95,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: create schema in %s: %w", path, err)
 	}
+	if err := buildFreeTextIndex(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
 	r, err := sql.Open("sqlite", dsn(max(opts.CacheMB/4, 2), "query_only(1)"))
 	if err != nil {
 		w.Close()
@@ -214,5 +218,6 @@ var (
 	_ store.Store            = (*DB)(nil)
 	_ store.Filterer         = (*DB)(nil)
 	_ store.Sorter           = (*DB)(nil)
+	_ store.FreeTexter       = (*DB)(nil)
 	_ store.PropertiesReader = (*DB)(nil)
 )

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DeleteCollection", testDeleteCollection},
 		{"Filter", testFilter},
 		{"Sort", testSort},
+		{"FreeText", testFreeText},
 		{"ItemProperties", testItemProperties},
 	}
 	for _, tc := range tests {
