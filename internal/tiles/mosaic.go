@@ -663,7 +663,7 @@ func (s *Server) mosaicTileAssets(w http.ResponseWriter, r *http.Request, _ reso
 func (s *Server) mosaicTwoSegments(w http.ResponseWriter, r *http.Request, _ resolver) error {
 	a, b := r.PathValue("a"), r.PathValue("b")
 	switch {
-	case a == "point":
+	case a == "point", strings.HasSuffix(r.Pattern, "/point/{b}"):
 		return s.mosaicPoint(w, r)
 	case b == "tilejson.json":
 		return s.mosaicTileJSON(w, r)
@@ -999,13 +999,29 @@ func (s *Server) mosaicPoint(w http.ResponseWriter, r *http.Request) error {
 
 // registerMosaic adds the mosaic routes: POST /searches/register, and under
 // /searches/{id} and /collections/{cid}: info, tiles, the items of a tile,
-// tilejson.json, WMTSCapabilities.xml, map.html and point.
+// {tms}/tilejson.json, {tms}/WMTSCapabilities.xml, {tms}/map.html and
+// point/{lon},{lat}.
+//
+// Under /collections/{cid} the {tms} segment is registered literally, once
+// per tile matrix set: a {tms} wildcard would overlap the STAC API's
+// /collections/{cid}/items/{iid}, which ServeMux refuses.
 func (s *Server) registerMosaic(mux *http.ServeMux) {
 	mux.HandleFunc("POST /searches/register", s.wrap(s.registerSearch, nil))
 	for _, p := range []string{"/searches/{id}", "/collections/{cid}"} {
 		mux.HandleFunc("GET "+p+"/info", s.wrap(s.searchInfo, nil))
 		mux.HandleFunc("GET "+p+"/tiles/{tms}/{z}/{x}/{y}", s.wrap(s.mosaicTile, nil))
 		mux.HandleFunc("GET "+p+"/tiles/{tms}/{z}/{x}/{y}/assets", s.wrap(s.mosaicTileAssets, nil))
-		mux.HandleFunc("GET "+p+"/{a}/{b}", s.wrap(s.mosaicTwoSegments, nil))
+	}
+	mux.HandleFunc("GET /searches/{id}/{a}/{b}", s.wrap(s.mosaicTwoSegments, nil))
+	mux.HandleFunc("GET /collections/{cid}/point/{b}", s.wrap(s.mosaicTwoSegments, nil))
+	for _, id := range s.tms.IDs() {
+		for _, doc := range []string{"tilejson.json", "WMTSCapabilities.xml", "map.html"} {
+			h := s.wrap(s.mosaicTwoSegments, nil)
+			mux.HandleFunc("GET /collections/{cid}/"+id+"/"+doc, func(w http.ResponseWriter, r *http.Request) {
+				r.SetPathValue("a", id)
+				r.SetPathValue("b", doc)
+				h(w, r)
+			})
+		}
 	}
 }
