@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tessera-geo/tessera/internal/config"
 	"github.com/tessera-geo/tessera/internal/ingest"
@@ -91,7 +95,20 @@ func RunWorker(ctx context.Context, cfg config.Worker, log *slog.Logger) error {
 		return err
 	}
 	defer q.Close()
-	w := ingest.New(ingest.Deps{Queue: q, Store: st, Log: log, Metrics: ingest.NewMetrics(nil)}, IngestOptions(cfg.Ingest))
+	reg := prometheus.NewRegistry()
+	w := ingest.New(ingest.Deps{Queue: q, Store: st, Log: log, Metrics: ingest.NewMetrics(reg)}, IngestOptions(cfg.Ingest))
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	}
 	log.Info("ingest worker running", "queue", cfg.Ingest.URL, "workers", cfg.Ingest.Workers)
 	err = w.Run(ctx)
 	if ctx.Err() != nil {

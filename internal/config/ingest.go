@@ -51,6 +51,8 @@ type Ingest struct {
 type Worker struct {
 	Common
 	Ingest
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics there.
+	MetricsAddr string
 }
 
 // QueueClient configures the commands that talk to a running queue
@@ -96,6 +98,7 @@ func (c *Ingest) AddFlags(fs *pflag.FlagSet) {
 func (c *Worker) AddFlags(fs *pflag.FlagSet) {
 	c.Common.AddFlags(fs)
 	c.Ingest.AddFlags(fs)
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env TESSERA_METRICS_ADDR)")
 }
 
 // AddFlags registers the flags of the queue client commands.

@@ -327,18 +327,25 @@ func (w *Worker) act(ctx context.Context, a *Action) *Failure {
 // settle acknowledges, retries or dead-letters one message.
 func (w *Worker) settle(ctx context.Context, b *batchMsg, now time.Time) {
 	msg := b.msg
+	// A missing collection is waited for (CollectionWait after
+	// publication); other transient failures are retried MaxAttempts times.
 	var retry *Failure
+	missingOnly := true
 	for i := range b.recs {
 		if f := b.recs[i].fail; f != nil && f.Transient {
-			retry = f
-			break
+			if retry == nil || retry.Reason == ReasonMissingCollection {
+				retry = f
+			}
+			missingOnly = missingOnly && f.Reason == ReasonMissingCollection
 		}
 	}
 	if retry != nil {
 		giveUp := ""
 		switch {
-		case retry.Reason == ReasonMissingCollection && !msg.Published().IsZero() && now.Sub(msg.Published()) >= w.opts.CollectionWait:
-			giveUp = fmt.Sprintf("still missing %s after publication", w.opts.CollectionWait)
+		case missingOnly:
+			if !msg.Published().IsZero() && now.Sub(msg.Published()) >= w.opts.CollectionWait {
+				giveUp = fmt.Sprintf("still missing %s after publication", w.opts.CollectionWait)
+			}
 		case w.opts.MaxAttempts > 0 && msg.Attempt() >= w.opts.MaxAttempts:
 			giveUp = fmt.Sprintf("gave up after %d attempts", msg.Attempt())
 		}
