@@ -53,6 +53,18 @@ type DB struct {
 	// maxSpan is a lower bound of tessera_meta.max_span_us (it only grows):
 	// writers skip updating it when their items are not longer.
 	maxSpan atomic.Int64
+	// spanRead is when maxSpan was last read from the database (unix ns).
+	spanRead atomic.Int64
+}
+
+// raiseSpan raises maxSpan to span (µs) when it is longer.
+func (db *DB) raiseSpan(span int64) {
+	for {
+		cur := db.maxSpan.Load()
+		if span <= cur || db.maxSpan.CompareAndSwap(cur, span) {
+			return
+		}
+	}
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
@@ -83,6 +95,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("postgres: read meta: %w", err)
 	}
 	db.maxSpan.Store(span)
+	db.spanRead.Store(time.Now().UnixNano())
 	if opts.ReadDSN != "" {
 		if db.r, err = newPool(ctx, opts.ReadDSN, opts, true); err != nil {
 			w.Close()

@@ -25,7 +25,17 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 		// Not a store.Filterer (yet): the API never sends filters here.
 		return store.Page{}, errors.New("postgres: this store does not evaluate CQL2 filters yet")
 	}
-	sql, args, err := compile(q)
+	var floor *time.Time
+	if q.Datetime != nil && q.Datetime.Start != nil {
+		f, ok, err := db.startFloor(ctx, *q.Datetime.Start)
+		if err != nil {
+			return store.Page{}, err
+		}
+		if ok {
+			floor = &f
+		}
+	}
+	sql, args, err := compile(q, floor)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -70,10 +80,39 @@ func (a *args) add(v any) string {
 	return "$" + strconv.Itoa(len(*a))
 }
 
+// spanRefresh is how often a DB rereads the longest item interval, which
+// other processes may have raised.
+const spanRefresh = time.Second
+
+// startFloor is the lowest start_datetime an item that ends at or after s
+// can have: s minus the longest item interval stored. ok is false when
+// that is before year 1 (no bound). The interval is reread at most every
+// spanRefresh: an item longer than all before it, written by another
+// process, may be missed by searches that start in the same second.
+func (db *DB) startFloor(ctx context.Context, s time.Time) (time.Time, bool, error) {
+	if last := db.spanRead.Load(); time.Since(time.Unix(0, last)) > spanRefresh {
+		var span int64
+		if err := db.r.QueryRow(ctx, `SELECT value FROM tessera_meta WHERE key = 'max_span_us'`).Scan(&span); err != nil {
+			return time.Time{}, false, fmt.Errorf("postgres: read meta: %w", err)
+		}
+		db.raiseSpan(span)
+		db.spanRead.Store(time.Now().UnixNano())
+	}
+	const year1 = -62135596800 * 1e6 // 0001-01-01 in unix µs
+	f := s.UnixMicro() - db.maxSpan.Load()
+	if f < year1 {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMicro(f).UTC(), true, nil
+}
+
 // compile turns a query into one exact SQL statement whose rows come out in
 // the result order: start_datetime, id, collection, all descending. It
 // reads one row more than the page to know whether there is a next page.
-func compile(q search.Query) (string, []any, error) {
+// floor, when set, is startFloor(q.Datetime.Start): a constant the planner
+// can estimate (a subquery it cannot would make it AND the datetime index
+// into small bbox searches, scanning it at length).
+func compile(q search.Query, floor *time.Time) (string, []any, error) {
 	var (
 		a     args
 		where []string
@@ -115,8 +154,10 @@ func compile(q search.Query) (string, []any, error) {
 		if iv.Start != nil {
 			// end >= start bounds nothing in the index; items are at most
 			// max_span long, so start_datetime >= start - max_span does.
-			s := a.add(iv.Start.UTC())
-			where = append(where, "i.end_datetime >= "+s, "i.start_datetime >= (SELECT tessera_start_floor("+s+"))")
+			where = append(where, "i.end_datetime >= "+a.add(iv.Start.UTC()))
+			if floor != nil {
+				where = append(where, "i.start_datetime >= "+a.add(*floor))
+			}
 		}
 	}
 	// CQL2 (q.Filter): AND in the clause of cql2sql.Compile(q.Filter,

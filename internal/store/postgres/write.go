@@ -201,12 +201,7 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 	if err != nil {
 		return nil, err
 	}
-	for {
-		cur := db.maxSpan.Load()
-		if maxSpan <= cur || db.maxSpan.CompareAndSwap(cur, maxSpan) {
-			break
-		}
-	}
+	db.raiseSpan(maxSpan)
 	return errs, nil
 }
 

@@ -91,16 +91,3 @@ BEGIN
   SELECT n.nspname INTO nsp FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = 'items'::regclass;
   EXECUTE format('DROP TABLE IF EXISTS %I.%I', nsp, tessera_partition(collection));
 END $$;
-
--- tessera_start_floor is the lowest start_datetime an item overlapping
--- [s, ...) can have: s minus the longest item interval (clamped to the
--- range of timestamptz).
-CREATE FUNCTION tessera_start_floor(s timestamptz) RETURNS timestamptz
-  LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$
-  SELECT CASE
-    WHEN m.value = 0 THEN s
-    WHEN extract(epoch FROM s) * 1000000 - m.value < -210000000000000000 THEN '-infinity'::timestamptz
-    ELSE s - m.value * interval '1 microsecond'
-  END FROM tessera_meta m WHERE m.key = 'max_span_us'
-$$;
