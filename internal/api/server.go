@@ -111,6 +111,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 		s.route(mux, "/queryables", methods{"GET": s.queryablesAll})
 		s.route(mux, "/collections/{collectionId}/queryables", methods{"GET": s.queryablesOf})
 	}
+	if _, ok := s.store.(store.Aggregator); ok {
+		s.route(mux, "/aggregations", methods{"GET": s.aggregations})
+		s.route(mux, "/aggregate", methods{"GET": s.aggregate, "POST": s.aggregate})
+		s.route(mux, "/collections/{collectionId}/aggregations", methods{"GET": s.aggregations})
+		s.route(mux, "/collections/{collectionId}/aggregate", methods{"GET": s.aggregate, "POST": s.aggregate})
+	}
 	if _, ok := s.store.(store.Sorter); ok {
 		s.route(mux, "/sortables", methods{"GET": s.sortablesAll})
 		s.route(mux, "/collections/{collectionId}/sortables", methods{"GET": s.sortablesOf})
@@ -129,6 +135,9 @@ func (s *Server) conformsTo() []string {
 	}
 	if _, ok := s.store.(store.FreeTexter); ok {
 		out = append(out, freeTextConformance...)
+	}
+	if _, ok := s.store.(store.Aggregator); ok {
+		out = append(out, aggregationConformance...)
 	}
 	out = append(out, fieldsConformance...)
 	out = append(out, collectionSearchConformance...)

@@ -153,3 +153,25 @@ type FreeTexter interface {
 	// SupportsFreeText is a marker.
 	SupportsFreeText()
 }
+
+// Bucket is one bucket of a frequency distribution.
+type Bucket struct {
+	Key       string
+	DataType  string // "string", "datetime" or "numeric"
+	Frequency int64
+	From, To  *float64 // numeric ranges
+}
+
+// AggregationResult is one computed aggregation.
+type AggregationResult struct {
+	Name     string
+	DataType string
+	Value    any // total_count, datetime_min/max
+	Buckets  []Bucket
+	Overflow int64 // items counted in no returned bucket (terms beyond the top)
+}
+
+// Aggregator computes aggregations over the items a search matches.
+type Aggregator interface {
+	Aggregate(ctx context.Context, q search.Query, aggs []search.Aggregation) ([]AggregationResult, error)
+}

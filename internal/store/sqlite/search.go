@@ -35,6 +35,10 @@ type plan struct {
 	limit int
 	// keys is the order; their values are read back for the cursor.
 	keys []sortKey
+	// from and where are the FROM and WHERE clauses (where may be empty),
+	// whose arguments are whereArgs.
+	from, where string
+	whereArgs   []any
 }
 
 type spatialTest struct {
@@ -255,6 +259,9 @@ func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 		where = append(where, cond)
 		p.args = append(p.args, args...)
 	}
+	p.from = from
+	p.where = strings.Join(where, " AND ")
+	p.whereArgs = append([]any(nil), p.args...)
 	var b strings.Builder
 	b.WriteString("SELECT i.collection, i.id, i.doc, i.minx, i.miny, i.maxx, i.maxy, ")
 	if p.spatial != nil {

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Filter", testFilter},
 		{"Sort", testSort},
 		{"FreeText", testFreeText},
+		{"Aggregate", testAggregate},
 		{"ItemProperties", testItemProperties},
 	}
 	for _, tc := range tests {
