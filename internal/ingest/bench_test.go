@@ -21,7 +21,9 @@ import (
 // BenchmarkIngestEndToEnd publishes TESSERA_BENCH_ITEMS (default 50,000)
 // synthetic items to the embedded queue while the worker ingests them
 // into SQLite, and measures publish → stored → notified: the rate over
-// the whole run and the notification latency (from publication).
+// the whole run and the notification latency (from publication). With
+// TESSERA_BENCH_RATE the items are published at that rate instead of as
+// fast as possible (latency at a sustainable load).
 func BenchmarkIngestEndToEnd(b *testing.B) {
 	n := 50_000
 	if s := os.Getenv("TESSERA_BENCH_ITEMS"); s != "" {
@@ -45,6 +47,10 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	}
 	if s := os.Getenv("TESSERA_BENCH_WORKERS"); s != "" {
 		opts.Workers, _ = strconv.Atoi(s)
+	}
+	var rate float64 // TESSERA_BENCH_RATE items/s; 0 publishes as fast as the queue takes them
+	if s := os.Getenv("TESSERA_BENCH_RATE"); s != "" {
+		rate, _ = strconv.ParseFloat(s, 64)
 	}
 	var rates, p50s, p99s []float64
 	for b.Loop() {
@@ -76,8 +82,17 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 
 		start := time.Now()
 		go func() {
-			const chunk = 1000
+			chunk := 1000
+			var tick *time.Ticker
+			if rate > 0 { // paced: chunks of 100 at the given items/s
+				chunk = 100
+				tick = time.NewTicker(time.Duration(float64(time.Second) * float64(chunk) / rate))
+				defer tick.Stop()
+			}
 			for i := 0; i < n; i += chunk {
+				if tick != nil {
+					<-tick.C
+				}
 				j := min(i+chunk, n)
 				now := time.Now()
 				mu.Lock()
