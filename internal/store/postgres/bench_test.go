@@ -62,8 +62,14 @@ func TestBenchLoadSearch(t *testing.T) {
 	const coll = "sentinel-2-synthetic"
 	g := synth.New(synth.Options{Collection: coll, Seed: 1})
 	var have int
-	db.Pool().QueryRow(ctx, `SELECT count(*) FROM items`).Scan(&have)
-	if have != n {
+	// The planner's row count (exact after the ANALYZE below): count(*)
+	// reads the whole table.
+	if err := db.Pool().QueryRow(ctx, `SELECT coalesce(sum(c.reltuples), 0)::bigint FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'items'::regclass`).Scan(&have); err != nil {
+		t.Logf("count items: %v", err)
+	}
+	t.Logf("the database holds about %d items", have)
+	if have < n*99/100 || have > n*101/100 {
 		if err := db.DeleteCollection(ctx, coll); err != nil && !errors.Is(err, store.ErrNotFound) {
 			t.Fatal(err)
 		}
