@@ -22,7 +22,11 @@ func OpenStore(ctx context.Context, c config.Common) (store.Store, error) {
 	case config.StorePostgres:
 		return postgres.Open(ctx, loc, postgres.Options{})
 	default:
-		return sqlite.Open(ctx, loc, sqlite.Options{})
+		idx, err := sqlite.ParseIndexed(c.IndexProperties)
+		if err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, loc, sqlite.Options{Indexed: idx})
 	}
 }
 

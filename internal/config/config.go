@@ -21,6 +21,9 @@ type Common struct {
 	DataDir  string
 	Store    string // store URL; empty means SQLite in DataDir
 	LogLevel string
+	// IndexProperties are "name=kind" (kind number or text): properties
+	// given their own index for filters and sorts.
+	IndexProperties []string
 }
 
 // Serve configures `tessera serve`.
@@ -86,6 +89,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for the embedded catalog, queue and objects (env TESSERA_DATA_DIR)")
 	fs.StringVar(&c.Store, "store", "", "catalog store URL: a SQLite file path or sqlite:///path (default: catalog.db in the data dir) (env TESSERA_STORE)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (env TESSERA_LOG_LEVEL)")
+	fs.StringSliceVar(&c.IndexProperties, "index-property", []string{"eo:cloud_cover=number"}, "properties indexed for fast filters and sorts, as name=number or name=text (env TESSERA_INDEX_PROPERTY)")
 }
 
 // AddFlags registers serve's flags.
