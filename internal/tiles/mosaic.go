@@ -38,6 +38,13 @@ type MosaicConfig struct {
 	MaxTimeLimit  time.Duration // largest time_limit
 	CacheTTL      time.Duration // lifetime of cached per-tile search results (0: no cache)
 	CacheEntries  int           // cached per-tile search results
+	// FullWindowReads reads every item into the whole tile window. By
+	// default an item is read into the part of the tile its footprint
+	// covers, which is much cheaper for small items; GDAL's approximate
+	// transformer (error ≤ 0.125 px, interpolated over the output window)
+	// can then pick the neighbouring source pixel where a pixel edge lies
+	// within 1/8 px of an output pixel centre.
+	FullWindowReads bool
 }
 
 // MosaicDefaults returns the default mosaic configuration
@@ -362,12 +369,22 @@ func (s *Server) readItem(ctx context.Context, it *stacItem, p *renderParams, w 
 		return nil, err
 	}
 	defer tg.close()
-	img, err := s.readWindow(ctx, tg, p, w, &timings{})
+	sub, x0, y0, ok := clipWindow(ctx, tg, w)
+	if s.cfg.Mosaic.FullWindowReads && ok {
+		sub, x0, y0 = w, 0, 0
+	}
+	if !ok {
+		return nil, nil
+	}
+	img, err := s.readWindow(ctx, tg, p, sub, &timings{})
 	if err != nil {
 		if errors.Is(err, raster.ErrOutsideBounds) {
 			return nil, nil
 		}
 		return nil, err
+	}
+	if sub.Width != w.Width || sub.Height != w.Height {
+		img = padImage(img, w, x0, y0)
 	}
 	if p.expr != nil {
 		if img, err = post(img, &renderParams{expr: p.expr}, tg); err != nil {
@@ -375,6 +392,62 @@ func (s *Server) readItem(ctx context.Context, it *stacItem, p *renderParams, w 
 		}
 	}
 	return img, nil
+}
+
+// clipWindow shrinks w to the pixels of its grid that the item's assets
+// can touch (plus a pixel of margin for resampling kernels): warping costs
+// per output pixel, and an item often covers a small part of a tile. x0, y0
+// place the sub-window in w; ok is false when the item misses w.
+func clipWindow(ctx context.Context, tg *target, w raster.Window) (sub raster.Window, x0, y0 int, ok bool) {
+	u := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	for _, a := range tg.assets {
+		b, err := a.ds.BoundsIn(ctx, w.CRS)
+		if err != nil {
+			return w, 0, 0, true // let the read decide
+		}
+		u = [4]float64{math.Min(u[0], b[0]), math.Min(u[1], b[1]), math.Max(u[2], b[2]), math.Max(u[3], b[3])}
+	}
+	rx := (w.Bounds[2] - w.Bounds[0]) / float64(w.Width)
+	ry := (w.Bounds[3] - w.Bounds[1]) / float64(w.Height)
+	clamp := func(v float64, hi int) int { return max(0, min(hi, int(v))) }
+	x0 = clamp(math.Floor((u[0]-w.Bounds[0])/rx)-1, w.Width)
+	x1 := clamp(math.Ceil((u[2]-w.Bounds[0])/rx)+1, w.Width)
+	y0 = clamp(math.Floor((w.Bounds[3]-u[3])/ry)-1, w.Height)
+	y1 := clamp(math.Ceil((w.Bounds[3]-u[1])/ry)+1, w.Height)
+	if x1 <= x0 || y1 <= y0 {
+		return w, 0, 0, false
+	}
+	if (x1-x0)*(y1-y0) >= w.Width*w.Height*9/10 {
+		return w, 0, 0, true
+	}
+	sub = w
+	sub.Width, sub.Height = x1-x0, y1-y0
+	sub.Bounds = [4]float64{w.Bounds[0] + float64(x0)*rx, w.Bounds[3] - float64(y1)*ry, w.Bounds[0] + float64(x1)*rx, w.Bounds[3] - float64(y0)*ry}
+	return sub, x0, y0, true
+}
+
+// padImage places img at (x0, y0) of an image of w's grid, masked elsewhere.
+func padImage(img *raster.Image, w raster.Window, x0, y0 int) *raster.Image {
+	out := &raster.Image{Width: w.Width, Height: w.Height, DataType: img.DataType, CRS: w.CRS, Bounds: w.Bounds,
+		BandNames: img.BandNames, Mask: make([]uint8, w.Width*w.Height)}
+	for _, b := range img.Bands {
+		nb := make([]float64, w.Width*w.Height)
+		for y := 0; y < img.Height; y++ {
+			copy(nb[(y0+y)*w.Width+x0:], b[y*img.Width:(y+1)*img.Width])
+		}
+		out.Bands = append(out.Bands, nb)
+	}
+	for y := 0; y < img.Height; y++ {
+		row := out.Mask[(y0+y)*w.Width+x0 : (y0+y)*w.Width+x0+img.Width]
+		if img.Mask == nil {
+			for i := range row {
+				row[i] = 255
+			}
+		} else {
+			copy(row, img.Mask[y*img.Width:(y+1)*img.Width])
+		}
+	}
+	return out
 }
 
 // mosaicResult is a combined image and how it was made.

@@ -179,7 +179,8 @@ func TestMosaic(t *testing.T) {
 	dir := t.TempDir()
 	fx, dbPath := buildMosaicFixture(t, dir)
 	t.Cleanup(func() { _ = fx.gdal.Close() })
-	t.Run("pixel selection", func(t *testing.T) { testMosaicPixelSelection(t, fx, dbPath) })
+	t.Run("pixel selection", func(t *testing.T) { testMosaicPixelSelection(t, fx, dbPath, true) })
+	t.Run("pixel selection clipped reads", func(t *testing.T) { testMosaicPixelSelection(t, fx, dbPath, false) })
 	t.Run("early exit", func(t *testing.T) { testMosaicEarlyExit(t, fx, dbPath) })
 	t.Run("limits and errors", func(t *testing.T) { testMosaicLimitsAndErrors(t, fx, dbPath) })
 }
@@ -312,8 +313,12 @@ func reference(t *testing.T, fx *mosaicFixture, method string, tile tms.Tile) (b
 	return out, valid
 }
 
-func testMosaicPixelSelection(t *testing.T, fx *mosaicFixture, dbPath string) {
-	ts, _ := newMosaicServer(t, fx, dbPath, nil)
+// testMosaicPixelSelection compares every method with the reference. With
+// full-window reads the result must match exactly; with clipped reads (the
+// default) GDAL's approximate transformer may pick a neighbouring source
+// pixel for a few pixels (see MosaicConfig.FullWindowReads): at most 1%.
+func testMosaicPixelSelection(t *testing.T, fx *mosaicFixture, dbPath string, full bool) {
+	ts, _ := newMosaicServer(t, fx, dbPath, func(c *tiles.Config) { c.Mosaic.FullWindowReads = full })
 	id := register(t, ts.URL, `{"collections":["mos"],"metadata":{"name":"all"}}`)
 	var tilesToCheck []tms.Tile
 	for _, z := range []int{11, 12, 13} {
@@ -339,7 +344,7 @@ func testMosaicPixelSelection(t *testing.T, fx *mosaicFixture, dbPath string) {
 					gotValid := planes[len(want)][p] != 0
 					if gotValid != valid[p] {
 						bad++
-						if bad < 5 {
+						if bad < 5 && full {
 							t.Errorf("pixel %d valid=%v, want %v", p, gotValid, valid[p])
 						}
 						continue
@@ -351,13 +356,13 @@ func testMosaicPixelSelection(t *testing.T, fx *mosaicFixture, dbPath string) {
 					for b := range want {
 						if math.Abs(planes[b][p]-want[b][p]) > 1e-4 {
 							bad++
-							if bad < 5 {
+							if bad < 5 && full {
 								t.Errorf("band %d pixel %d = %v, want %v", b, p, planes[b][p], want[b][p])
 							}
 						}
 					}
 				}
-				if bad > 0 {
+				if full && bad > 0 || bad > len(valid)/100 {
 					t.Fatalf("%d bad pixels", bad)
 				}
 				if nValid == 0 {
