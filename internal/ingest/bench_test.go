@@ -52,6 +52,9 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	if s := os.Getenv("TESSERA_BENCH_RATE"); s != "" {
 		rate, _ = strconv.ParseFloat(s, 64)
 	}
+	// TESSERA_BENCH_PRELOAD=1 publishes everything before the worker
+	// starts and times the ingest alone (latencies then include the wait).
+	preload := os.Getenv("TESSERA_BENCH_PRELOAD") != ""
 	var rates, p50s, p99s []float64
 	for b.Loop() {
 		ctx := context.Background()
@@ -78,10 +81,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 		w := ingest.New(deps, opts)
 		wctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
-		wg.Go(func() { w.Run(wctx) })
-
-		start := time.Now()
-		go func() {
+		publish := func() {
 			chunk := 1000
 			var tick *time.Ticker
 			if rate > 0 { // paced: chunks of 100 at the given items/s
@@ -105,7 +105,17 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 					return
 				}
 			}
-		}()
+		}
+		var start time.Time
+		if preload {
+			publish()
+			start = time.Now()
+			wg.Go(func() { w.Run(wctx) })
+		} else {
+			wg.Go(func() { w.Run(wctx) })
+			start = time.Now()
+			go publish()
+		}
 		lat := make([]float64, 0, n)
 		timeout := time.After(10 * time.Minute)
 		for len(lat) < n {
