@@ -82,7 +82,7 @@ func (c *Ingest) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.BatchSize, "ingest-batch-size", 1000, "messages per ingest batch (one store transaction) (env TESSERA_INGEST_BATCH_SIZE)")
 	fs.DurationVar(&c.Linger, "ingest-linger", 50*time.Millisecond, "how long a batch waits to fill after its first message (env TESSERA_INGEST_LINGER)")
 	fs.IntVar(&c.MaxMessageBytes, "ingest-max-message-bytes", 4<<20, "largest message accepted; larger ones are dead-lettered (env TESSERA_INGEST_MAX_MESSAGE_BYTES)")
-	fs.IntVar(&c.MaxAttempts, "ingest-max-attempts", 10, "deliveries before a message that keeps failing transiently is dead-lettered; -1 retries forever (env TESSERA_INGEST_MAX_ATTEMPTS)")
+	fs.IntVar(&c.MaxAttempts, "ingest-max-attempts", 10, "deliveries before a message whose href fetch keeps failing is dead-lettered; -1 retries forever (store failures are always retried) (env TESSERA_INGEST_MAX_ATTEMPTS)")
 	fs.DurationVar(&c.RetryBase, "ingest-retry-base", time.Second, "first retry delay, doubled on every attempt (env TESSERA_INGEST_RETRY_BASE)")
 	fs.DurationVar(&c.RetryMax, "ingest-retry-max", 5*time.Minute, "longest retry delay (env TESSERA_INGEST_RETRY_MAX)")
 	fs.DurationVar(&c.CollectionWait, "ingest-collection-wait", 10*time.Minute, "how long an item whose collection does not exist is retried before it is dead-lettered (env TESSERA_INGEST_COLLECTION_WAIT)")

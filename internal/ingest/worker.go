@@ -37,8 +37,10 @@ type Options struct {
 	Concurrency int
 	// MaxMessageBytes is the largest payload accepted (default 4 MiB).
 	MaxMessageBytes int
-	// MaxAttempts dead-letters a message whose transient failure persists
-	// after that many deliveries (default 10; < 0: retry forever).
+	// MaxAttempts dead-letters a message whose transient failure (a fetch)
+	// persists after that many deliveries (default 10; < 0: retry forever).
+	// Store failures are retried without limit, missing collections for
+	// CollectionWait.
 	MaxAttempts int
 	// RetryBase and RetryMax bound the exponential backoff between
 	// attempts (defaults 1s and 5m).
@@ -327,27 +329,37 @@ func (w *Worker) act(ctx context.Context, a *Action) *Failure {
 // settle acknowledges, retries or dead-letters one message.
 func (w *Worker) settle(ctx context.Context, b *batchMsg, now time.Time) {
 	msg := b.msg
-	// A missing collection is waited for (CollectionWait after
-	// publication); other transient failures are retried MaxAttempts times.
+	// Which transient failure governs the retry: the store failing a whole
+	// batch is the catalog's problem, not the message's, and is retried
+	// without limit; a missing collection is waited for CollectionWait
+	// after publication; anything else (fetches) MaxAttempts times.
 	var retry *Failure
-	missingOnly := true
+	rank := func(f *Failure) int {
+		switch f.Reason {
+		case ReasonStore:
+			return 0
+		case ReasonMissingCollection:
+			return 1
+		}
+		return 2
+	}
 	for i := range b.recs {
-		if f := b.recs[i].fail; f != nil && f.Transient {
-			if retry == nil || retry.Reason == ReasonMissingCollection {
-				retry = f
-			}
-			missingOnly = missingOnly && f.Reason == ReasonMissingCollection
+		if f := b.recs[i].fail; f != nil && f.Transient && (retry == nil || rank(f) > rank(retry)) {
+			retry = f
 		}
 	}
 	if retry != nil {
 		giveUp := ""
-		switch {
-		case missingOnly:
+		switch retry.Reason {
+		case ReasonStore:
+		case ReasonMissingCollection:
 			if !msg.Published().IsZero() && now.Sub(msg.Published()) >= w.opts.CollectionWait {
 				giveUp = fmt.Sprintf("still missing %s after publication", w.opts.CollectionWait)
 			}
-		case w.opts.MaxAttempts > 0 && msg.Attempt() >= w.opts.MaxAttempts:
-			giveUp = fmt.Sprintf("gave up after %d attempts", msg.Attempt())
+		default:
+			if w.opts.MaxAttempts > 0 && msg.Attempt() >= w.opts.MaxAttempts {
+				giveUp = fmt.Sprintf("gave up after %d attempts", msg.Attempt())
+			}
 		}
 		if giveUp == "" {
 			for i := range b.recs {
