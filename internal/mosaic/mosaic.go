@@ -23,6 +23,13 @@ type Method interface {
 	Result() *raster.Image
 }
 
+// Coverer is implemented by methods whose result a new image can only
+// change where it is not yet filled ("first"): callers may skip reading a
+// source whose pixels all lie in a covered rectangle.
+type Coverer interface {
+	Covered(x0, y0, x1, y1 int) bool
+}
+
 // ErrMismatch: an image does not match the grid or bands of the first one.
 var ErrMismatch = errors.New("mosaic: image does not match the mosaic grid")
 
@@ -123,6 +130,24 @@ func (m *first) Feed(img *raster.Image) error {
 }
 
 func (m *first) Done() bool { return m.out != nil && m.missing == 0 }
+
+// Covered reports whether every pixel of the rectangle [x0, x1) × [y0, y1)
+// is already filled: an image covering only that rectangle cannot change
+// the result.
+func (m *first) Covered(x0, y0, x1, y1 int) bool {
+	if m.out == nil {
+		return false
+	}
+	w := m.out.Width
+	for y := max(0, y0); y < min(y1, m.out.Height); y++ {
+		for _, v := range m.out.Mask[y*w+max(0, x0) : y*w+min(x1, w)] {
+			if v == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // extreme keeps, per pixel, the valid sample with the highest (or lowest)
 // value: band by band, or, with lastBand, the whole pixel whose last band

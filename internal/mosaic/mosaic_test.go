@@ -126,3 +126,28 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstCovered(t *testing.T) {
+	m, _ := mosaic.New("first")
+	c, ok := m.(mosaic.Coverer)
+	if !ok {
+		t.Fatal("first is not a Coverer")
+	}
+	if c.Covered(0, 0, 1, 1) {
+		t.Fatal("covered before any feed")
+	}
+	_ = m.Feed(img([]bool{true, false, true, true}, []float64{1, 1, 1, 1}))
+	for _, tc := range []struct {
+		x0, y0, x1, y1 int
+		want           bool
+	}{{0, 0, 1, 1, true}, {0, 0, 2, 1, false}, {0, 1, 2, 2, true}, {-5, 1, 9, 9, true}, {0, 0, 2, 2, false}} {
+		if got := c.Covered(tc.x0, tc.y0, tc.x1, tc.y1); got != tc.want {
+			t.Errorf("Covered(%d,%d,%d,%d) = %v", tc.x0, tc.y0, tc.x1, tc.y1, got)
+		}
+	}
+	for _, name := range []string{"highest", "mean", "count"} {
+		if m, _ := mosaic.New(name); func() bool { _, ok := m.(mosaic.Coverer); return ok }() {
+			t.Errorf("%s must not skip covered sources", name)
+		}
+	}
+}

@@ -362,19 +362,20 @@ func (s *Server) openItem(ctx context.Context, it *stacItem, p *renderParams) (*
 }
 
 // readItem reads one item into w and applies the expression; nil when the
-// item has no data there or lacks the assets.
-func (s *Server) readItem(ctx context.Context, it *stacItem, p *renderParams, w raster.Window) (*raster.Image, error) {
+// item has no data there, lacks the assets, or covers only pixels that
+// covered reports as filled (skipped without reading).
+func (s *Server) readItem(ctx context.Context, it *stacItem, p *renderParams, w raster.Window, covered func(x0, y0, x1, y1 int) bool) (*raster.Image, error) {
 	tg, err := s.openItem(ctx, it, p)
 	if err != nil || tg == nil {
 		return nil, err
 	}
 	defer tg.close()
 	sub, x0, y0, ok := clipWindow(ctx, tg, w)
-	if s.cfg.Mosaic.FullWindowReads && ok {
-		sub, x0, y0 = w, 0, 0
-	}
-	if !ok {
+	if !ok || covered != nil && covered(x0, y0, x0+sub.Width, y0+sub.Height) {
 		return nil, nil
+	}
+	if s.cfg.Mosaic.FullWindowReads {
+		sub, x0, y0 = w, 0, 0
 	}
 	img, err := s.readWindow(ctx, tg, p, sub, &timings{})
 	if err != nil {
@@ -474,6 +475,17 @@ func (s *Server) runMosaic(ctx context.Context, items []*stacItem, mp *mosaicPar
 		img *raster.Image
 		err error
 	}
+	// "first" with skipcovered: an item whose pixels are all filled
+	// already is not read (the method's state is shared with the reads)
+	var mu sync.Mutex
+	var covered func(x0, y0, x1, y1 int) bool
+	if c, ok := m.(mosaic.Coverer); ok && mp.skipCovered {
+		covered = func(x0, y0, x1, y1 int) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return c.Covered(x0, y0, x1, y1)
+		}
+	}
 	results := make([]chan res, len(items))
 	for i := range results {
 		results[i] = make(chan res, 1)
@@ -487,7 +499,7 @@ func (s *Server) runMosaic(ctx context.Context, items []*stacItem, mp *mosaicPar
 				return
 			}
 			go func() {
-				img, err := s.readItem(ctx, it, &mp.renderParams, w)
+				img, err := s.readItem(ctx, it, &mp.renderParams, w, covered)
 				results[i] <- res{img, err}
 			}()
 		}
@@ -523,7 +535,10 @@ loop:
 			continue
 		}
 		t0 := time.Now()
-		if err := m.Feed(r.img); err != nil {
+		mu.Lock()
+		err := m.Feed(r.img)
+		mu.Unlock()
+		if err != nil {
 			done()
 			if errors.Is(err, mosaic.ErrMismatch) {
 				return nil, httpx.BadRequest("assets", "item %s does not match the items before it: %v", items[i].ID, err)
