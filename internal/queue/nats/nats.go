@@ -107,6 +107,7 @@ func ReadAddr(dir string) (string, error) {
 type Queue struct {
 	opts   Options
 	srv    *server.Server // embedded, or nil
+	unlock func()         // releases the embedded store's lock
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	ingest jetstream.Stream
@@ -125,6 +126,7 @@ func Open(ctx context.Context, opts Options) (*Queue, error) {
 	var err error
 	if opts.URL == "" {
 		if err := q.startEmbedded(); err != nil {
+			q.Close()
 			return nil, err
 		}
 		q.nc, err = nats.Connect("", nats.InProcessServer(q.srv), nats.Name("tessera"), nats.MaxReconnects(-1))
@@ -170,6 +172,11 @@ func (q *Queue) startEmbedded() error {
 	if err := os.MkdirAll(q.opts.Dir, 0o755); err != nil {
 		return err
 	}
+	unlock, err := lockDir(q.opts.Dir)
+	if err != nil {
+		return err
+	}
+	q.unlock = unlock
 	port := q.opts.Port
 	if port == 0 {
 		port = server.RANDOM_PORT
@@ -483,6 +490,9 @@ func (q *Queue) Close() error {
 		_ = os.Remove(AddrFile(q.opts.Dir))
 		q.srv.Shutdown()
 		q.srv.WaitForShutdown()
+	}
+	if q.unlock != nil {
+		q.unlock()
 	}
 	return nil
 }
