@@ -37,6 +37,13 @@ func queueKinds() []queueKind {
 // (CI=true), where it must run.
 func startNATS(t *testing.T) string {
 	t.Helper()
+	return startNATSAt(t, freePort(t), t.TempDir())
+}
+
+// startNATSAt starts nats-server on port with its store in dir; the test
+// may kill it (natsProcs) and start it again on the same port and dir.
+func startNATSAt(t *testing.T, port int, dir string) string {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -44,16 +51,14 @@ func startNATS(t *testing.T) string {
 		}
 		t.Skip("nats-server not installed (apt-get install nats-server)")
 	}
-	port := freePort(t)
-	dir := t.TempDir()
 	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", dir)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if os.Getenv("TESSERA_TEST_VERBOSE") == "" {
-		cmd.Stdout, cmd.Stderr = nil, nil
+	if os.Getenv("TESSERA_TEST_VERBOSE") != "" {
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	natsProcs[port] = cmd
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
@@ -69,6 +74,10 @@ func startNATS(t *testing.T) string {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// natsProcs are the nats-server processes by port (tests do not run in
+// parallel).
+var natsProcs = map[int]*exec.Cmd{}
 
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -175,4 +184,20 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// distinctIDs counts the distinct item ids of docs (synth may repeat one).
+func distinctIDs(t *testing.T, docs [][]byte) int {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, d := range docs {
+		var head struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(d, &head); err != nil {
+			t.Fatal(err)
+		}
+		seen[head.ID] = true
+	}
+	return len(seen)
 }

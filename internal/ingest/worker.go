@@ -215,11 +215,15 @@ func (w *Worker) handle(ctx context.Context, msgs []queue.Message, ticket uint64
 		w.turnC.Wait()
 	}
 	w.turnMu.Unlock()
-	w.write(ctx, batch)
-	w.turnMu.Lock()
-	w.turn++
-	w.turnC.Broadcast()
-	w.turnMu.Unlock()
+	func() {
+		defer func() { // let the next batch write, whatever happened here
+			w.turnMu.Lock()
+			w.turn++
+			w.turnC.Broadcast()
+			w.turnMu.Unlock()
+		}()
+		w.write(ctx, batch)
+	}()
 	now := time.Now()
 	for i := range batch {
 		w.settle(ctx, &batch[i], now)

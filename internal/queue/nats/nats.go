@@ -124,15 +124,27 @@ func Open(ctx context.Context, opts Options) (*Queue, error) {
 	opts.defaults()
 	q := &Queue{opts: opts}
 	var err error
+	// Connection problems (slow consumer, disconnects) go to the log; a
+	// message dropped on the client side is redelivered after AckWait.
+	copts := []nats.Option{nats.Name("tessera"), nats.MaxReconnects(-1),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			opts.Log.Warn("queue: nats", "err", err)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				opts.Log.Warn("queue: disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { opts.Log.Info("queue: reconnected", "url", nc.ConnectedUrl()) }),
+	}
 	if opts.URL == "" {
 		if err := q.startEmbedded(); err != nil {
 			q.Close()
 			return nil, err
 		}
-		q.nc, err = nats.Connect("", nats.InProcessServer(q.srv), nats.Name("tessera"), nats.MaxReconnects(-1))
+		q.nc, err = nats.Connect("", append(copts, nats.InProcessServer(q.srv))...)
 	} else {
-		q.nc, err = nats.Connect(opts.URL, nats.Name("tessera"), nats.MaxReconnects(-1),
-			nats.RetryOnFailedConnect(false), nats.Timeout(5*time.Second))
+		q.nc, err = nats.Connect(opts.URL, append(copts, nats.Timeout(5*time.Second))...)
 	}
 	if err != nil {
 		q.Close()
