@@ -71,8 +71,7 @@ func (s *Server) aggregations(w http.ResponseWriter, r *http.Request) error {
 // aggregate answers GET and POST /aggregate (and per collection): the
 // aggregations of the items a search matches.
 func (s *Server) aggregate(w http.ResponseWriter, r *http.Request) error {
-	ag, ok := s.store.(store.Aggregator)
-	if !ok {
+	if _, ok := s.raw.(store.Aggregator); !ok {
 		return httpx.NotFound("this store does not compute aggregations")
 	}
 	var (
@@ -134,7 +133,7 @@ func (s *Server) aggregate(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkQuery(r.Context(), sq); err != nil {
 		return err
 	}
-	res, err := ag.Aggregate(r.Context(), sq, aggs)
+	res, err := s.store.(store.Aggregator).Aggregate(r.Context(), sq, aggs)
 	if err != nil {
 		return err
 	}

@@ -40,13 +40,13 @@ func (s *Server) checkQuery(ctx context.Context, q search.Query) error {
 	if err := s.checkFilter(ctx, q); err != nil {
 		return err
 	}
-	if _, ok := s.store.(store.FreeTexter); !ok && !q.Q.Empty() {
+	if _, ok := s.raw.(store.FreeTexter); !ok && !q.Q.Empty() {
 		return httpx.BadRequest("q", "this store does not support free-text search")
 	}
 	if len(q.SortBy) == 0 {
 		return nil
 	}
-	if _, ok := s.store.(store.Sorter); !ok {
+	if _, ok := s.raw.(store.Sorter); !ok {
 		return httpx.BadRequest("sortby", "this store does not support sorting")
 	}
 	if s.cfg.FilterPermissive {

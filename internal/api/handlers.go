@@ -39,7 +39,7 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) error {
 		{Rel: "service-desc", Href: base + "/api?f=yaml", Type: "application/vnd.oai.openapi;version=3.0"},
 		{Rel: "service-doc", Href: base + "/api.html", Type: typeHTML},
 	}
-	if _, ok := s.store.(store.Filterer); ok {
+	if _, ok := s.raw.(store.Filterer); ok {
 		links = append(links, Link{Rel: relQueryables, Href: base + "/queryables", Type: typeSchema})
 	}
 	token := ""
@@ -86,7 +86,7 @@ func (s *Server) collectionLinks(base, id string) [][]byte {
 		mustJSON(Link{Rel: "root", Href: base + "/", Type: typeJSON}),
 		mustJSON(Link{Rel: "items", Href: c + "/items", Type: typeGeoJSON}),
 	}
-	if _, ok := s.store.(store.Filterer); ok {
+	if _, ok := s.raw.(store.Filterer); ok {
 		links = append(links, mustJSON(Link{Rel: relQueryables, Href: c + "/queryables", Type: typeSchema}))
 	}
 	return links

@@ -86,11 +86,10 @@ func (s *Server) queryables(ctx context.Context, collections []string) (props ma
 			}
 		}
 	}
-	pr, ok := s.store.(store.PropertiesReader)
-	if !ok {
+	if _, ok := s.raw.(store.PropertiesReader); !ok {
 		return props, false, nil
 	}
-	held, err := pr.ItemProperties(ctx, collections)
+	held, err := s.store.(store.PropertiesReader).ItemProperties(ctx, collections)
 	if err != nil {
 		return nil, false, err
 	}
@@ -113,7 +112,7 @@ func (s *Server) checkFilter(ctx context.Context, q search.Query) error {
 	if q.Filter == nil {
 		return nil
 	}
-	if _, ok := s.store.(store.Filterer); !ok {
+	if _, ok := s.raw.(store.Filterer); !ok {
 		return httpx.BadRequest("filter", "this store does not support filters")
 	}
 	if s.cfg.FilterPermissive {

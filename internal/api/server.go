@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tessera-geo/tessera/internal/auth"
 	"github.com/tessera-geo/tessera/internal/httpx"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/store"
@@ -65,8 +66,12 @@ func (c Config) Validate() error {
 
 // Server is the STAC API.
 type Server struct {
-	cfg     Config
+	cfg Config
+	// store is the catalog as the request's principal sees it (every read
+	// and write goes through it); raw is the backend itself, asked only
+	// which capabilities it has.
 	store   store.Store
+	raw     store.Store
 	log     *slog.Logger
 	openapi openAPIDoc
 }
@@ -80,7 +85,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, store: st, log: log, openapi: doc}, nil
+	return &Server{cfg: cfg, store: auth.NewStore(st), raw: st, log: log, openapi: doc}, nil
 }
 
 // handler is an HTTP handler that returns its error.
@@ -107,17 +112,17 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "/collections/{collectionId}/items", items)
 	s.route(mux, "/collections/{collectionId}/items/{itemId}", item)
 	s.route(mux, "/search", methods{"GET": s.searchGET, "POST": s.searchPOST})
-	if _, ok := s.store.(store.Filterer); ok {
+	if _, ok := s.raw.(store.Filterer); ok {
 		s.route(mux, "/queryables", methods{"GET": s.queryablesAll})
 		s.route(mux, "/collections/{collectionId}/queryables", methods{"GET": s.queryablesOf})
 	}
-	if _, ok := s.store.(store.Aggregator); ok {
+	if _, ok := s.raw.(store.Aggregator); ok {
 		s.route(mux, "/aggregations", methods{"GET": s.aggregations})
 		s.route(mux, "/aggregate", methods{"GET": s.aggregate, "POST": s.aggregate})
 		s.route(mux, "/collections/{collectionId}/aggregations", methods{"GET": s.aggregations})
 		s.route(mux, "/collections/{collectionId}/aggregate", methods{"GET": s.aggregate, "POST": s.aggregate})
 	}
-	if _, ok := s.store.(store.Sorter); ok {
+	if _, ok := s.raw.(store.Sorter); ok {
 		s.route(mux, "/sortables", methods{"GET": s.sortablesAll})
 		s.route(mux, "/collections/{collectionId}/sortables", methods{"GET": s.sortablesOf})
 	}
@@ -126,17 +131,17 @@ func (s *Server) Register(mux *http.ServeMux) {
 // conformance lists the classes the API implements with this store.
 func (s *Server) conformsTo() []string {
 	out := append([]string(nil), conformanceClasses...)
-	if _, ok := s.store.(store.Filterer); ok {
+	if _, ok := s.raw.(store.Filterer); ok {
 		out = append(out, filterConformance...)
 		out = append(out, queryConformance...)
 	}
-	if _, ok := s.store.(store.Sorter); ok {
+	if _, ok := s.raw.(store.Sorter); ok {
 		out = append(out, sortConformance...)
 	}
-	if _, ok := s.store.(store.FreeTexter); ok {
+	if _, ok := s.raw.(store.FreeTexter); ok {
 		out = append(out, freeTextConformance...)
 	}
-	if _, ok := s.store.(store.Aggregator); ok {
+	if _, ok := s.raw.(store.Aggregator); ok {
 		out = append(out, aggregationConformance...)
 	}
 	out = append(out, fieldsConformance...)

@@ -64,8 +64,12 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	mux.HandleFunc("/", srv.NotFound)
-	a.handler = httpx.Chain(srv.StripRootPath(mux),
-		httpx.RequestIDs(), httpx.AccessLog(log), httpx.Recover(log), httpx.CORS("*"))
+	chain, err := a.middleware(srv.StripRootPath)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.handler = httpx.Chain(mux, chain...)
 	return a, nil
 }
 

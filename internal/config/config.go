@@ -40,6 +40,7 @@ type Serve struct {
 	FilterPermissive  bool
 	Transactions      bool
 	Ingest            Ingest
+	Security
 
 	// Tiles: which raster sources /cog?url= and item assets may read.
 	TilesAllowLocal     bool
@@ -104,6 +105,7 @@ func (c *Serve) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.ItemsMaxLimit, "items-max-limit", 10000, "largest page size; larger limits are lowered to it (env TESSERA_ITEMS_MAX_LIMIT)")
 	fs.IntVar(&c.ItemsDefaultLimit, "items-default-limit", 10, "page size when a request gives none (env TESSERA_ITEMS_DEFAULT_LIMIT)")
 	c.Ingest.AddFlags(fs)
+	c.Security.AddFlags(fs)
 	fs.BoolVar(&c.TilesAllowLocal, "tiles-allow-local", true, "let the tiler read local files (env TESSERA_TILES_ALLOW_LOCAL)")
 	fs.StringSliceVar(&c.TilesLocalRoots, "tiles-local-roots", nil, "directories local rasters must lie under (default: anywhere) (env TESSERA_TILES_LOCAL_ROOTS)")
 	fs.StringSliceVar(&c.TilesAllowedHosts, "tiles-allowed-hosts", nil, "http(s) hosts the tiler may read (host, host:port, .suffix or *) (env TESSERA_TILES_ALLOWED_HOSTS)")
@@ -141,7 +143,7 @@ func (c Serve) Validate() error {
 	if c.Addr == "" {
 		return errors.New("--addr is required")
 	}
-	return nil
+	return c.Security.Validate()
 }
 
 // Validate checks load's settings.
