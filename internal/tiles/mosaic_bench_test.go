@@ -120,6 +120,10 @@ func BenchmarkMosaicTile(b *testing.B) {
 			for _, u := range urls {
 				fetch(b, c, u)
 			}
+			if resp, err := c.Get(urls[0]); err == nil {
+				resp.Body.Close()
+				b.Logf("%s z%d: %s; %s", name, z, resp.Header.Get(tiles.HeaderMosaicItems), resp.Header.Get("Server-Timing"))
+			}
 			b.Run(fmt.Sprintf("%s/z%d", name, z), func(b *testing.B) {
 				lat := make([]time.Duration, 0, b.N)
 				for i := 0; i < b.N; i++ {
