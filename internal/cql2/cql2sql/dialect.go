@@ -100,6 +100,11 @@ type Postgres struct {
 	// ArgOffset is the number of arguments bound before this clause: the
 	// first placeholder is $(ArgOffset+1).
 	ArgOffset int
+	// PropertiesOnly says that Content holds only {"properties": {...}}:
+	// the other members a filter can name (id, collection, geometry) are
+	// read from their columns wherever their JSON value is needed (type
+	// tests, IS NULL), geometry as ST_AsGeoJSON.
+	PropertiesOnly bool
 }
 
 // Placeholder implements Dialect.
@@ -204,6 +209,14 @@ func (*SQLite) timeArg(micros int64) any { return micros }
 func (*SQLite) textCollate() string      { return "" }
 
 func (d *Postgres) jsonRef(key string, top bool) string {
+	if top && d.PropertiesOnly {
+		switch key {
+		case "id", "collection":
+			return "to_jsonb(" + d.col(key) + ")"
+		case "geometry":
+			return "(ST_AsGeoJSON(" + d.col(key) + ")::jsonb)"
+		}
+	}
 	if top {
 		return "(" + d.content() + "->'" + key + "')"
 	}

@@ -122,7 +122,7 @@ func migrate(ctx context.Context, conn *pgx.Conn) error {
 			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
 		}
 	}
-	return nil
+	return backfill(ctx, conn)
 }
 
 // querier is what schemaVersion needs from a connection or pool.

@@ -89,10 +89,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("postgres: the database schema is at version %d, this tessera needs version %d: run \"tessera migrate --store URL\"", have, want)
 	}
-	var span int64
-	if err := w.QueryRow(ctx, `SELECT value FROM tessera_meta WHERE key = 'max_span_us'`).Scan(&span); err != nil {
+	var span, filled int64
+	if err := w.QueryRow(ctx, `SELECT (SELECT value FROM tessera_meta WHERE key = 'max_span_us'),
+		(SELECT value FROM tessera_meta WHERE key = 'backfill_v2')`).Scan(&span, &filled); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("postgres: read meta: %w", err)
+	}
+	if filled != 1 {
+		w.Close()
+		return nil, errors.New(`postgres: the items written before schema version 2 are not indexed for free text yet: run "tessera migrate --store URL" (again)`)
 	}
 	db.maxSpan.Store(span)
 	db.spanRead.Store(time.Now().UnixNano())

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/peterstace/simplefeatures/geom"
 
+	"github.com/tessera-geo/tessera/internal/cql2"
+	"github.com/tessera-geo/tessera/internal/cql2/cql2sql"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/store"
 )
@@ -21,55 +24,113 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 	if q.Limit <= 0 {
 		q.Limit = 10
 	}
-	if q.Filter != nil {
-		// Not a store.Filterer (yet): the API never sends filters here.
-		return store.Page{}, errors.New("postgres: this store does not evaluate CQL2 filters yet")
-	}
-	var floor *time.Time
-	if q.Datetime != nil && q.Datetime.Start != nil {
-		f, ok, err := db.startFloor(ctx, *q.Datetime.Start)
-		if err != nil {
-			return store.Page{}, err
-		}
-		if ok {
-			floor = &f
-		}
-	}
-	sql, args, err := compile(q, floor)
+	p, err := db.plan(ctx, q)
 	if err != nil {
 		return store.Page{}, err
 	}
-	rows, err := db.r.Query(ctx, sql, args...)
-	if err != nil {
-		return store.Page{}, fmt.Errorf("postgres: search: %w", err)
-	}
-	defer rows.Close()
 	var (
-		page store.Page
-		keys []cursor
+		page  store.Page
+		vals  [][]any // key values of each kept item
+		want  = q.Limit + 1
+		batch = want
+		from  = p.cursor
 	)
-	for rows.Next() {
-		var (
-			rec   store.Record
-			start time.Time
-		)
-		if err := rows.Scan(&rec.Collection, &rec.ID, &rec.Doc, &start); err != nil {
+	if p.residual != nil {
+		// Rows need the evaluator: read in growing batches, continuing
+		// after the last row read, until a page (+1) passes.
+		batch = max(4*want, 200)
+	}
+	for {
+		sql, args := p.sql(from, batch)
+		rows, err := db.r.Query(ctx, sql, args...)
+		if err != nil {
 			return store.Page{}, fmt.Errorf("postgres: search: %w", err)
 		}
-		page.Items = append(page.Items, rec)
-		keys = append(keys, cursor{Start: start.UnixMicro(), ID: rec.ID, Collection: rec.Collection})
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page{}, fmt.Errorf("postgres: search: %w", err)
+		n := 0
+		for rows.Next() {
+			rec, kv, err := p.scan(rows)
+			if err != nil {
+				rows.Close()
+				return store.Page{}, err
+			}
+			n++
+			from = kv
+			if p.residual != nil {
+				ok, err := evaluate(p.residual, rec.Doc)
+				if err != nil {
+					rows.Close()
+					return store.Page{}, err
+				}
+				if !ok {
+					continue
+				}
+			}
+			page.Items = append(page.Items, rec)
+			vals = append(vals, kv)
+			if len(page.Items) == want {
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return store.Page{}, fmt.Errorf("postgres: search: %w", err)
+		}
+		if p.residual == nil || len(page.Items) == want || n < batch {
+			break
+		}
+		batch = min(2*batch, 10000)
 	}
 	if len(page.Items) > q.Limit {
 		page.Items = page.Items[:q.Limit]
-		page.Next = keys[q.Limit-1].encode()
+		page.Next = encodeCursor(p.keys, vals[q.Limit-1])
 	} else if q.Token == "" {
 		n := int64(len(page.Items))
 		page.Matched = &n
 	}
 	return page, nil
+}
+
+// evaluate runs a CQL2 filter over a stored document.
+func evaluate(e cql2.Expr, doc []byte) (bool, error) {
+	var v map[string]any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return false, fmt.Errorf("postgres: stored document: %w", err)
+	}
+	ok, err := cql2.Evaluate(e, v)
+	if err != nil {
+		return false, &search.InvalidParamError{Param: "filter", Reason: err.Error(), Err: err}
+	}
+	return ok, nil
+}
+
+// SupportsFilter implements store.Filterer.
+func (db *DB) SupportsFilter() {}
+
+// SupportsSort implements store.Sorter.
+func (db *DB) SupportsSort() {}
+
+// SupportsFreeText implements store.FreeTexter.
+func (db *DB) SupportsFreeText() {}
+
+var (
+	_ store.Filterer   = (*DB)(nil)
+	_ store.Sorter     = (*DB)(nil)
+	_ store.FreeTexter = (*DB)(nil)
+)
+
+// plan compiles q, with the datetime floor read from the database.
+func (db *DB) plan(ctx context.Context, q search.Query) (*plan, error) {
+	var floor *time.Time
+	if q.Datetime != nil && q.Datetime.Start != nil {
+		f, ok, err := db.startFloor(ctx, *q.Datetime.Start)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			floor = &f
+		}
+	}
+	return compile(q, floor)
 }
 
 // args collects bound arguments and names their placeholders.
@@ -106,110 +167,170 @@ func (db *DB) startFloor(ctx context.Context, s time.Time) (time.Time, bool, err
 	return time.UnixMicro(f).UTC(), true, nil
 }
 
-// compile turns a query into one exact SQL statement whose rows come out in
-// the result order: start_datetime, id, collection, all descending. It
-// reads one row more than the page to know whether there is a next page.
-// floor, when set, is startFloor(q.Datetime.Start): a constant the planner
-// can estimate (a subquery it cannot would make it AND the datetime index
-// into small bbox searches, scanning it at length).
-func compile(q search.Query, floor *time.Time) (string, []any, error) {
-	var (
-		a     args
-		where []string
-	)
+// plan is a compiled search: the WHERE conditions without the keyset
+// bound, and the order.
+type plan struct {
+	where []string
+	args  args
+	keys  []sortKey
+	// residual is the CQL2 filter rows must also pass (cql2.Evaluate) when
+	// its SQL is only a prefilter; nil when the SQL is exact.
+	residual cql2.Expr
+	// cursor is the key values the token continues after (nil: none).
+	cursor []any
+}
+
+// sql is the statement reading up to limit rows after the key values from
+// (none when nil), in order.
+func (p *plan) sql(from []any, limit int) (string, []any) {
+	a := slices.Clone(p.args)
+	where := slices.Clone(p.where)
+	if from != nil {
+		where = append(where, after(p.keys, from, &a))
+	}
+	var b strings.Builder
+	b.WriteString("SELECT i.collection, i.id, i.doc")
+	for _, k := range p.keys {
+		b.WriteString(", " + k.expr)
+	}
+	b.WriteString(" FROM items i")
+	if len(where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	b.WriteString(orderBy(p.keys) + " LIMIT " + a.add(limit))
+	return b.String(), a
+}
+
+// scan reads a row of p.sql.
+func (p *plan) scan(rows pgx.Rows) (store.Record, []any, error) {
+	var rec store.Record
+	dest := []any{&rec.Collection, &rec.ID, &rec.Doc}
+	for _, k := range p.keys {
+		dest = append(dest, scanDest(k))
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return rec, nil, fmt.Errorf("postgres: search: %w", err)
+	}
+	vals := make([]any, len(p.keys))
+	for i := range vals {
+		vals[i] = deref(dest[3+i])
+	}
+	return rec, vals, nil
+}
+
+// compile turns a query into a plan whose SQL is exact (but for the
+// residual filter) and reads rows in the result order. floor, when set, is
+// startFloor(q.Datetime.Start): a constant the planner can estimate (a
+// subquery it cannot would make it AND the datetime index into small bbox
+// searches, scanning it at length).
+func compile(q search.Query, floor *time.Time) (*plan, error) {
+	keys, err := sortKeys(q.SortBy)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{keys: keys}
+	a := &p.args
+	where := &p.where
 	switch {
 	case q.BBox != nil:
 		var ors []string
-		for _, p := range q.BBox.Parts() {
-			if p.MinX < p.MaxX && p.MinY < p.MaxY {
+		for _, b := range q.BBox.Parts() {
+			if b.MinX < b.MaxX && b.MinY < b.MaxY {
 				ors = append(ors, fmt.Sprintf("ST_Intersects(i.geometry, ST_MakeEnvelope(%s, %s, %s, %s, 4326))",
-					a.add(p.MinX), a.add(p.MinY), a.add(p.MaxX), a.add(p.MaxY)))
+					a.add(b.MinX), a.add(b.MinY), a.add(b.MaxX), a.add(b.MaxY)))
 				continue
 			}
 			// A degenerate box is a point or a line, as in geo.BBox.Geometry.
-			g := geom.NewEnvelope(geom.XY{X: p.MinX, Y: p.MinY}, geom.XY{X: p.MaxX, Y: p.MaxY}).AsGeometry()
+			g := geom.NewEnvelope(geom.XY{X: b.MinX, Y: b.MinY}, geom.XY{X: b.MaxX, Y: b.MaxY}).AsGeometry()
 			ors = append(ors, fmt.Sprintf("ST_Intersects(i.geometry, ST_GeomFromWKB(%s, 4326))", a.add(g.AsBinary())))
 		}
-		where = append(where, "("+strings.Join(ors, " OR ")+")")
+		*where = append(*where, "("+strings.Join(ors, " OR ")+")")
 	case q.Intersects != nil:
 		if q.Intersects.IsEmpty() {
-			return "", nil, &search.InvalidParamError{Param: "intersects", Reason: "geometry is empty"}
+			return nil, &search.InvalidParamError{Param: "intersects", Reason: "geometry is empty"}
 		}
-		where = append(where, fmt.Sprintf("ST_Intersects(i.geometry, ST_GeomFromWKB(%s, 4326))", a.add(q.Intersects.Force2D().AsBinary())))
+		*where = append(*where, fmt.Sprintf("ST_Intersects(i.geometry, ST_GeomFromWKB(%s, 4326))", a.add(q.Intersects.Force2D().AsBinary())))
 	}
 	switch {
 	case len(q.Collections) > 0:
-		where = append(where, "i.collection = ANY("+a.add(q.Collections)+")")
+		*where = append(*where, "i.collection = ANY("+a.add(q.Collections)+")")
 	case len(q.IDs) > 0:
 		// Lets each partition use its (collection, id) primary key.
-		where = append(where, "i.collection = ANY(ARRAY(SELECT id FROM collections))")
+		*where = append(*where, "i.collection = ANY(ARRAY(SELECT id FROM collections))")
 	}
 	if len(q.IDs) > 0 {
-		where = append(where, "i.id = ANY("+a.add(q.IDs)+")")
+		*where = append(*where, "i.id = ANY("+a.add(q.IDs)+")")
 	}
 	if iv := q.Datetime; iv != nil {
 		if iv.End != nil {
-			where = append(where, "i.start_datetime <= "+a.add(iv.End.UTC()))
+			*where = append(*where, "i.start_datetime <= "+a.add(iv.End.UTC()))
 		}
 		if iv.Start != nil {
 			// end >= start bounds nothing in the index; items are at most
 			// max_span long, so start_datetime >= start - max_span does.
-			where = append(where, "i.end_datetime >= "+a.add(iv.Start.UTC()))
+			*where = append(*where, "i.end_datetime >= "+a.add(iv.Start.UTC()))
 			if floor != nil {
-				where = append(where, "i.start_datetime >= "+a.add(*floor))
+				*where = append(*where, "i.start_datetime >= "+a.add(*floor))
 			}
 		}
 	}
-	// CQL2 (q.Filter): AND in the clause of cql2sql.Compile(q.Filter,
-	// &cql2sql.Postgres{Alias: "i", ArgOffset: len(a)}) here, add its args,
-	// evaluate rows with cql2.Evaluate when it is not Exact, and implement
-	// store.Filterer.
-	if q.Token != "" {
-		k, err := decodeCursor(q.Token)
+	if !q.Q.Empty() {
+		*where = append(*where, freeTextSQL(q.Q, a))
+	}
+	if q.Filter != nil {
+		c, err := cql2sql.Compile(q.Filter, &cql2sql.Postgres{Alias: "i", ArgOffset: len(*a), PropertiesOnly: true})
 		if err != nil {
-			return "", nil, err
+			return nil, &search.InvalidParamError{Param: "filter", Reason: err.Error(), Err: err}
 		}
-		where = append(where, fmt.Sprintf("(i.start_datetime, i.id, i.collection) < (%s, %s, %s)",
-			a.add(time.UnixMicro(k.Start).UTC()), a.add(k.ID), a.add(k.Collection)))
+		*where = append(*where, "("+c.SQL+")")
+		*a = append(*a, c.Args...)
+		if !c.Exact {
+			p.residual = q.Filter
+		}
 	}
-	var b strings.Builder
-	b.WriteString("SELECT i.collection, i.id, i.doc, i.start_datetime FROM items i")
-	if len(where) > 0 {
-		b.WriteString(" WHERE " + strings.Join(where, " AND "))
+	if q.Token != "" {
+		vals, err := decodeCursor(q.Token, keys)
+		if err != nil {
+			return nil, err
+		}
+		p.cursor = vals
 	}
-	b.WriteString(" ORDER BY i.start_datetime DESC, i.id DESC, i.collection DESC LIMIT " + a.add(q.Limit+1))
-	return b.String(), a, nil
+	return p, nil
 }
 
-// cursor is the sort key of the last item of a page.
-type cursor struct {
-	Start      int64 // unix µs
-	ID         string
-	Collection string
-}
-
-// Tokens have the SQLite store's layout (base64url of [1, start µs, id,
-// collection]); the backends order results alike, so they even carry over.
-func (c cursor) encode() string {
-	b, _ := json.Marshal([]any{1, c.Start, c.ID, c.Collection})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string) (cursor, error) {
-	bad := &search.InvalidParamError{Param: "token", Reason: "not a token this server issued (use the next link of a previous page)"}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return cursor{}, bad
+// freeTextSQL is the condition for a free-text query over search_text:
+// exactly search.FreeText.Matches. The GIN index on the words narrows each
+// phrase to the items holding all its words; LIKE then checks that they
+// are adjacent.
+func freeTextSQL(f *search.FreeText, a *args) string {
+	phrase := func(p string) string {
+		words := strings.Fields(p)
+		has := "string_to_array(i.search_text, ' ') @> " + a.add(words) + "::text[]"
+		if len(words) == 1 {
+			return has
+		}
+		// Words are letters and digits: nothing to escape.
+		return "(" + has + " AND (' ' || i.search_text || ' ') LIKE " + a.add("% "+p+" %") + ")"
 	}
-	var v []json.RawMessage
-	if err := json.Unmarshal(b, &v); err != nil || len(v) != 4 || string(v[0]) != "1" {
-		return cursor{}, bad
+	var conds []string
+	if len(f.Groups) > 0 {
+		ors := make([]string, len(f.Groups))
+		for i, g := range f.Groups {
+			ands := make([]string, len(g))
+			for j, p := range g {
+				ands[j] = phrase(p)
+			}
+			ors[i] = "(" + strings.Join(ands, " AND ") + ")"
+		}
+		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 	}
-	var c cursor
-	if json.Unmarshal(v[1], &c.Start) != nil || json.Unmarshal(v[2], &c.ID) != nil || json.Unmarshal(v[3], &c.Collection) != nil {
-		return cursor{}, bad
+	for _, p := range f.Required {
+		conds = append(conds, phrase(p))
 	}
-	return c, nil
+	for _, p := range f.Excluded {
+		conds = append(conds, "NOT ("+phrase(p)+")")
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
 func encodeCollectionToken(id string) string {

@@ -28,16 +28,20 @@ const createPutTable = `CREATE TEMP TABLE IF NOT EXISTS tessera_put (
 	end_datetime   timestamptz NOT NULL,
 	geometry       bytea NOT NULL,
 	doc            text COMPRESSION lz4 NOT NULL,
-	props          text
+	props          text,
+	search_text    text NOT NULL,
+	bbox_cx        float8 NOT NULL,
+	bbox_cy        float8 NOT NULL
 ) ON COMMIT DELETE ROWS`
 
-var putColumns = []string{"ord", "collection", "id", "datetime", "start_datetime", "end_datetime", "geometry", "doc", "props"}
+var putColumns = []string{"ord", "collection", "id", "datetime", "start_datetime", "end_datetime", "geometry", "doc", "props",
+	"search_text", "bbox_cx", "bbox_cy"}
 
 // putSelect turns the copied rows into item rows. They were copied in key
 // order, so that concurrent batches lock rows in the same order (a sort
 // here would run after the content is computed and spill to disk).
 const putSelect = `SELECT p.collection, p.id, p.datetime, p.start_datetime, p.end_datetime,
-	ST_GeomFromWKB(p.geometry, 4326), ` + putContent + `, p.doc
+	ST_GeomFromWKB(p.geometry, 4326), ` + putContent + `, p.doc, p.search_text, p.bbox_cx, p.bbox_cy
 	FROM pg_temp.tessera_put p`
 
 // putContent is tessera_item_content(doc), from the properties the client
@@ -46,20 +50,24 @@ const putSelect = `SELECT p.collection, p.id, p.datetime, p.start_datetime, p.en
 const putContent = `CASE WHEN p.props IS NULL THEN tessera_item_content(p.doc)
 	ELSE jsonb_build_object('properties', p.props::jsonb) END`
 
-const upsertSQL = `INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, geometry, content, doc) ` +
-	putSelect + `
+const insertInto = `INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, geometry, content, doc,
+	search_text, bbox_cx, bbox_cy) `
+
+const upsertSQL = insertInto + putSelect + `
 	ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime,
 		start_datetime = excluded.start_datetime, end_datetime = excluded.end_datetime,
-		geometry = excluded.geometry, content = excluded.content, doc = excluded.doc`
+		geometry = excluded.geometry, content = excluded.content, doc = excluded.doc,
+		search_text = excluded.search_text, bbox_cx = excluded.bbox_cx, bbox_cy = excluded.bbox_cy`
 
-const createSQL = `INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, geometry, content, doc) ` +
+const createSQL = insertInto +
 	putSelect + `
 	ON CONFLICT (collection, id) DO NOTHING
 	RETURNING collection, id`
 
 const replaceSQL = `UPDATE items i SET datetime = p.datetime, start_datetime = p.start_datetime,
 		end_datetime = p.end_datetime, geometry = ST_GeomFromWKB(p.geometry, 4326),
-		content = ` + putContent + `, doc = p.doc
+		content = ` + putContent + `, doc = p.doc,
+		search_text = p.search_text, bbox_cx = p.bbox_cx, bbox_cy = p.bbox_cy
 	FROM pg_temp.tessera_put p
 	WHERE i.collection = p.collection AND i.id = p.id
 	RETURNING p.ord`
@@ -142,6 +150,7 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 		if err := copyItems(ctx, tx, items, batch, rows); err != nil {
 			return err
 		}
+		written := batch
 		switch mode {
 		case store.Upsert:
 			if _, err := tx.Exec(ctx, upsertSQL); err != nil {
@@ -169,6 +178,9 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 					errs[i] = fmt.Errorf("item %q in collection %q: %w", it.ID, it.Collection, store.ErrConflict)
 				}
 			}
+			written = slices.DeleteFunc(slices.Clone(batch), func(i int) bool {
+				return !inserted[itemKey{items[i].Collection, items[i].ID}]
+			})
 		case store.Replace:
 			r, err := tx.Query(ctx, replaceSQL)
 			if err != nil {
@@ -190,6 +202,10 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 					errs[i] = fmt.Errorf("item %q in collection %q: %w", it.ID, it.Collection, store.ErrNotFound)
 				}
 			}
+			written = slices.DeleteFunc(slices.Clone(batch), func(i int) bool { return !updated[i] })
+		}
+		if err := recordProperties(ctx, tx, items, written); err != nil {
+			return err
 		}
 		if maxSpan > db.maxSpan.Load() {
 			if _, err := tx.Exec(ctx, `UPDATE tessera_meta SET value = $1 WHERE key = 'max_span_us' AND value < $1`, maxSpan); err != nil {
@@ -237,7 +253,9 @@ func itemRow(i int, it stac.Item) []any {
 		dt = &t
 	}
 	var props *string
-	if p, ok := properties(it.Doc); ok {
+	p, ok := properties(it.Doc)
+	text := searchText(it, p, ok)
+	if ok {
 		if bytes.Contains(p, nul) {
 			// jsonb cannot hold U+0000: filters see U+FFFD instead
 			// (output comes from doc, unchanged).
@@ -246,8 +264,9 @@ func itemRow(i int, it stac.Item) []any {
 		s := string(p)
 		props = &s
 	}
+	cx, cy := bboxCentre(it.BBox)
 	return []any{int32(i), it.Collection, it.ID, dt, it.Start.UTC(), it.End.UTC(),
-		it.Geometry.Force2D().AsBinary(), string(it.Doc), props}
+		it.Geometry.Force2D().AsBinary(), string(it.Doc), props, text, cx, cy}
 }
 
 // PutCollection implements store.Writer.
