@@ -1,8 +1,12 @@
 package app
 
 import (
+	"net"
+	"net/http"
+
 	"github.com/tessera-geo/tessera/internal/auth"
 	"github.com/tessera-geo/tessera/internal/httpx"
+	"github.com/tessera-geo/tessera/internal/ratelimit"
 )
 
 // authConfig maps serve's settings to the authenticator's.
@@ -47,6 +51,7 @@ func (a *App) authConfig() (auth.Config, error) {
 
 // middleware is the HTTP chain around the routes, outermost first.
 func (a *App) middleware(stripRoot httpx.Middleware) ([]httpx.Middleware, error) {
+	s := a.cfg.Security
 	acfg, err := a.authConfig()
 	if err != nil {
 		return nil, err
@@ -55,10 +60,40 @@ func (a *App) middleware(stripRoot httpx.Middleware) ([]httpx.Middleware, error)
 	if err != nil {
 		return nil, err
 	}
-	return []httpx.Middleware{
+	chain := []httpx.Middleware{
 		httpx.RequestIDs(), httpx.AccessLog(a.log), httpx.Recover(a.log),
-		httpx.CORS("*"),
-		authn.Middleware(),
-		stripRoot,
-	}, nil
+		httpx.RequestLimits(s.MaxURLBytes, s.MaxHeaderCount),
+		httpx.CORSWith(httpx.CORSConfig{Origins: s.CORSOrigins, Credentials: s.CORSCredentials, Methods: s.CORSMethods, Headers: s.CORSHeaders}),
+	}
+	if s.Gzip {
+		chain = append(chain, httpx.Gzip())
+	}
+	chain = append(chain, httpx.SecurityHeaders())
+	if s.RateLimitIP > 0 {
+		chain = append(chain, ratelimit.Middleware(ratelimit.New(s.RateLimitIP, s.RateLimitBurst, 0), clientAddr, a.log))
+	}
+	chain = append(chain, authn.Middleware())
+	if s.RateLimit > 0 {
+		chain = append(chain, ratelimit.Middleware(ratelimit.New(s.RateLimit, s.RateLimitBurst, 0), principalKey, a.log))
+	}
+	return append(chain, stripRoot), nil
+}
+
+// clientAddr keys rate limits by the connection's address (not by
+// X-Forwarded-For, which clients can forge).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return "ip:" + host
+}
+
+// principalKey keys rate limits by the authenticated principal, or by
+// address for anonymous requests.
+func principalKey(r *http.Request) string {
+	if p, ok := auth.FromContext(r.Context()); ok && !p.Anonymous() {
+		return p.Method + ":" + p.Subject
+	}
+	return clientAddr(r)
 }

@@ -119,6 +119,9 @@ func Classify(err error) (int, Body) {
 // WriteError writes err as a STAC error document. Server errors are logged
 // with their cause; the cause is never sent to the client.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	status, body := Classify(err)
 	body.RequestID = RequestID(r.Context())
 	switch {
