@@ -10,27 +10,62 @@ import (
 	"github.com/tessera-geo/tessera/internal/search"
 )
 
-// buildFreeTextIndex fills items_fts for catalogs written before it existed
-// (once; recorded in meta).
+// ftsVersion is the layout of the free-text index; a catalog with an
+// older one has it rebuilt when opened.
+const ftsVersion = 2
+
+// ftsSchema is the free-text index (the q parameter): a contentless FTS5
+// table over id, collection and the text of title, description and
+// keywords, read with one json_extract (one parse of the document).
+const ftsSchema = `
+DROP TRIGGER IF EXISTS items_fts_insert;
+DROP TRIGGER IF EXISTS items_fts_update;
+DROP TRIGGER IF EXISTS items_fts_delete;
+DROP TABLE IF EXISTS items_fts;
+CREATE VIRTUAL TABLE items_fts USING fts5 (
+  id, collection, text,
+  content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+  INSERT INTO items_fts (rowid, id, collection, text) VALUES (new.rowid, new.id, new.collection,
+    json_extract(new.doc, '$.properties.title', '$.properties.description', '$.properties.keywords'));
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF doc ON items BEGIN
+  DELETE FROM items_fts WHERE rowid = old.rowid;
+  INSERT INTO items_fts (rowid, id, collection, text) VALUES (new.rowid, new.id, new.collection,
+    json_extract(new.doc, '$.properties.title', '$.properties.description', '$.properties.keywords'));
+END;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+  DELETE FROM items_fts WHERE rowid = old.rowid;
+END;
+INSERT INTO items_fts (rowid, id, collection, text)
+  SELECT rowid, id, collection, json_extract(doc, '$.properties.title', '$.properties.description', '$.properties.keywords') FROM items;
+`
+
+// buildFreeTextIndex creates (or rebuilds, for catalogs written with an
+// older layout) the free-text index, once; recorded in meta.
 func buildFreeTextIndex(ctx context.Context, w *sql.DB) error {
 	var v sql.NullInt64
 	err := w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'fts_version'`).Scan(&v)
-	if err == nil && v.Int64 >= 1 {
+	if err == nil && v.Int64 >= ftsVersion {
 		return nil
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite: read meta: %w", err)
 	}
-	_, err = w.ExecContext(ctx, `
-		DELETE FROM items_fts;
-		INSERT INTO items_fts (rowid, id, collection, title, description, keywords)
-		  SELECT rowid, id, collection, json_extract(doc, '$.properties.title'), json_extract(doc, '$.properties.description'),
-		         json_extract(doc, '$.properties.keywords') FROM items;
-		INSERT INTO meta (key, value) VALUES ('fts_version', 1) ON CONFLICT (key) DO UPDATE SET value = excluded.value;`)
+	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: build the free-text index: %w", err)
 	}
-	return nil
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, ftsSchema); err != nil {
+		return fmt.Errorf("sqlite: build the free-text index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('fts_version', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, ftsVersion); err != nil {
+		return fmt.Errorf("sqlite: build the free-text index: %w", err)
+	}
+	return tx.Commit()
 }
 
 // ftsPhrase quotes a phrase for an FTS5 MATCH expression.

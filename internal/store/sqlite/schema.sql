@@ -66,26 +66,4 @@ CREATE TABLE IF NOT EXISTS searches (
   created INTEGER NOT NULL
 ) STRICT;
 
--- Free-text index (the q parameter) over id, collection, title,
--- description and keywords; contentless, kept in step by triggers.
-CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
-  id, collection, title, description, keywords,
-  content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
-);
-
-CREATE TRIGGER IF NOT EXISTS items_fts_insert AFTER INSERT ON items BEGIN
-  INSERT INTO items_fts (rowid, id, collection, title, description, keywords) VALUES (new.rowid, new.id, new.collection,
-    json_extract(new.doc, '$.properties.title'), json_extract(new.doc, '$.properties.description'),
-    json_extract(new.doc, '$.properties.keywords'));
-END;
-
-CREATE TRIGGER IF NOT EXISTS items_fts_update AFTER UPDATE OF doc ON items BEGIN
-  DELETE FROM items_fts WHERE rowid = old.rowid;
-  INSERT INTO items_fts (rowid, id, collection, title, description, keywords) VALUES (new.rowid, new.id, new.collection,
-    json_extract(new.doc, '$.properties.title'), json_extract(new.doc, '$.properties.description'),
-    json_extract(new.doc, '$.properties.keywords'));
-END;
-
-CREATE TRIGGER IF NOT EXISTS items_fts_delete AFTER DELETE ON items BEGIN
-  DELETE FROM items_fts WHERE rowid = old.rowid;
-END;
+-- The free-text index (items_fts) is created by freetext.go.

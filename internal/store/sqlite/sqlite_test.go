@@ -2,8 +2,13 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/tessera-geo/tessera/internal/search"
+	"github.com/tessera-geo/tessera/internal/stac"
 
 	"github.com/tessera-geo/tessera/internal/store"
 	"github.com/tessera-geo/tessera/internal/store/sqlite"
@@ -32,3 +37,43 @@ func TestContract(t *testing.T) {
 		})
 	}
 }
+
+// TestFreeTextIndexUpgrade opens a catalog whose free-text index has an
+// older layout: it is rebuilt from the items.
+func TestFreeTextIndexUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCollection(ctx, storetest.Collection(t, "c"), store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	it := storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: "x", Datetime: ptrTime(), Props: map[string]any{"title": "Glacier retreat"}})
+	if _, err := db.PutItems(ctx, []stac.Item{it}, store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`DROP TABLE items_fts; CREATE VIRTUAL TABLE items_fts USING fts5(id, collection, title, description, keywords, content='');
+		UPDATE meta SET value = 1 WHERE key = 'fts_version'`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ft, _ := search.ParseFreeText("glacier")
+	page, err := db.Search(ctx, search.Query{Q: ft, Limit: 10})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("after upgrade: %v %v", page.Items, err)
+	}
+}
+
+func ptrTime() *time.Time { t := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC); return &t }
