@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/tessera-geo/tessera/internal/auth"
+	"github.com/tessera-geo/tessera/internal/hooks"
 	"github.com/tessera-geo/tessera/internal/httpx"
 	"github.com/tessera-geo/tessera/internal/ratelimit"
 )
@@ -75,6 +76,14 @@ func (a *App) middleware(stripRoot httpx.Middleware) ([]httpx.Middleware, error)
 	chain = append(chain, authn.Middleware())
 	if s.RateLimit > 0 {
 		chain = append(chain, ratelimit.Middleware(ratelimit.New(s.RateLimit, s.RateLimitBurst, 0), principalKey, a.log))
+	}
+	if s.PreHookURL != "" || s.PostHookURL != "" {
+		h, err := hooks.New(hooks.Config{PreURL: s.PreHookURL, PostURL: s.PostHookURL, Secret: []byte(s.HookSecret),
+			Timeout: s.HookTimeout, PreFailOpen: s.PreHookFailOpen, PostFailClosed: s.PostHookFailClosed}, a.log)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, h.Pre(), h.Post())
 	}
 	return append(chain, stripRoot), nil
 }

@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/tessera-geo/tessera/internal/auth"
 	"github.com/tessera-geo/tessera/internal/config"
+	"github.com/tessera-geo/tessera/internal/hooks"
 )
 
 func TestRateLimitGzipAndHeaders(t *testing.T) {
@@ -136,5 +139,44 @@ func TestLoad(t *testing.T) {
 	t.Logf("%d requests in %d s, %d 5xx", total.Load(), secs, fivexx.Load())
 	if fivexx.Load() != 0 {
 		t.Fatalf("%d responses were 5xx", fivexx.Load())
+	}
+}
+
+func TestHooksThroughServe(t *testing.T) {
+	secret := "s3cret"
+	pre := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if !hooks.Verify([]byte(secret), b, r.Header.Get(hooks.SignatureHeader)) {
+			w.WriteHeader(401)
+			return
+		}
+		var doc hooks.PreRequest
+		_ = json.Unmarshal(b, &doc)
+		if doc.Path == "/collections/"+colL8+"/items" && doc.Method == "POST" {
+			_, _ = io.WriteString(w, `{"reject":{"status":403,"body":{"code":"Forbidden","description":"frozen collection"}}}`)
+			return
+		}
+		// Everyone sees sentinel-1 only.
+		_, _ = io.WriteString(w, `{"_collections":["`+colS1+`"]}`)
+	}))
+	defer pre.Close()
+	post := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"headers":{"X-Served-By":"hook"}}`)
+	}))
+	defer post.Close()
+	srv := newServer(t, 0, func(c *config.Serve) {
+		c.Transactions = true
+		c.PreHookURL, c.PostHookURL, c.HookSecret, c.HookTimeout = pre.URL, post.URL, secret, 2*time.Second
+	})
+	ids, _ := walkGET(t, srv.URL+"/search?limit=50", nil)
+	if len(ids) != 2 || !strings.HasPrefix(ids[0], colS1+"/") {
+		t.Fatalf("pre-hook restriction: %v", ids)
+	}
+	r := do(t, nil, "GET", srv.URL+"/collections/"+colS2, "")
+	if r.status != 404 || r.header.Get("X-Served-By") != "hook" {
+		t.Errorf("hidden collection: %d %v", r.status, r.header)
+	}
+	if w := do(t, nil, "POST", srv.URL+"/collections/"+colL8+"/items", itemJSON("x", "")); w.status != 403 || !strings.Contains(string(w.body), "frozen") {
+		t.Errorf("rejected write: %d %s", w.status, w.body)
 	}
 }
