@@ -515,9 +515,9 @@ func testMosaicLimitsAndErrors(t *testing.T, fx *mosaicFixture, dbPath string) {
 		}
 	})
 	t.Run("time_limit", func(t *testing.T) {
-		cr.delay.Store(int64(60 * time.Millisecond))
+		cr.delay.Store(int64(200 * time.Millisecond))
 		defer cr.delay.Store(0)
-		resp, body := get(t, ts.URL+"/searches/"+id+path+".npy?assets=data&pixel_selection=mean&time_limit=0.1&items_limit=7")
+		resp, body := get(t, ts.URL+"/searches/"+id+path+".npy?assets=data&pixel_selection=mean&time_limit=0.6&items_limit=7")
 		found, read := mosaicHeader(t, resp.Header)
 		if resp.StatusCode != 200 || read >= found || !strings.Contains(resp.Header.Get(tiles.HeaderMosaicLimit), "time_limit") ||
 			resp.Header.Get("Cache-Control") != "no-store" || !bytes.HasPrefix(body, []byte("\x93NUMPY")) {
