@@ -21,6 +21,8 @@ type Store interface {
 	store.CollectionReader
 }
 
+var _ Store = store.Store(nil)
+
 // Options tune the worker.
 type Options struct {
 	// Workers is the number of concurrent batch loops (default 2): while
