@@ -24,6 +24,10 @@ const (
 	AttrNELat        = "bbox.ne_lat"
 )
 
+// maxNotifiedRecord is the largest failed payload copied into a
+// notification.
+const maxNotifiedRecord = 256 << 10
+
 // notification builds the result message for a record: the body is
 // stac-server's {"record": ..., "error": ...}.
 func notification(r *record) queue.Notification {
@@ -59,7 +63,11 @@ func notification(r *record) queue.Notification {
 		attrs[AttrRecordType] = "action"
 		attrs[AttrCollection] = r.action.Collection
 	}
-	if stored := r.fail == nil && (r.item != nil || r.coll != nil); !stored && !json.Valid(rec) {
+	stored := r.fail == nil && (r.item != nil || r.coll != nil)
+	switch {
+	case !stored && len(rec) > maxNotifiedRecord:
+		rec = []byte("null") // an oversized payload: the error says so, the DLQ keeps it
+	case !stored && !json.Valid(rec):
 		rec, _ = json.Marshal(string(rec))
 	}
 	if r.fail != nil {
