@@ -31,9 +31,31 @@
 // when set (e.g. a streaming replica: searches may then lag writes by the
 // replication delay), else to the primary.
 //
-// CQL2: the store does not implement store.Filterer yet, so the API sends
-// it no filters (Search refuses one). To add it, compile q.Filter with
-// cql2sql.Postgres{Alias: "i", ArgOffset: len(args)} in compile (search.go,
-// marked "CQL2") and AND the clause into the WHERE list; when the clause is
-// not Exact, rows need cql2.Evaluate as well.
+// Capabilities (as the SQLite store, same contract suite; the differential
+// test compares result lists and orders with it):
+//   - store.Filterer: q.Filter compiles with cql2sql.Postgres{PropertiesOnly:
+//     true} (content holds only the properties; id, collection and geometry
+//     are columns) into the WHERE list; spatial predicates are exact PostGIS
+//     calls. When the clause is not exact, rows are read in growing keyset
+//     batches and kept when cql2.Evaluate accepts their document.
+//   - store.Sorter: q.SortBy with keyset pagination under any order. A
+//     property sorts by a type rank (missing/null, then numbers and
+//     booleans, then text: SQLite's order), its number, then its text
+//     COLLATE "C"; every key is NOT NULL, so pages continue with one row
+//     comparison (or an OR chain for mixed directions). Tokens carry a
+//     signature of their order and are refused for another one.
+//   - store.FreeTexter: search_text holds the words of id, collection,
+//     title, description and keywords (search.Words, computed by the
+//     writer), so a phrase matches exactly as search.FreeText.Matches says;
+//     a GIN index on its word array finds the candidates.
+//   - store.Aggregator: one GROUP BY statement per aggregation in one
+//     snapshot when the search is exact in SQL, else counting in Go over
+//     the rows the residual filter keeps; grids count the bbox centre
+//     (bbox_cx, bbox_cy).
+//   - store.PropertiesReader: item_properties(collection, name, type),
+//     added to in each write transaction, dropped with the collection.
+//
+// Schema version 2 adds search_text, bbox_cx and bbox_cy; Migrate fills
+// them in for items written before (in Go, from the documents) and Open
+// refuses a database where that is not done.
 package postgres

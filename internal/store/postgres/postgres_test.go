@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/tessera-geo/tessera/internal/cql2"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/stac"
 	"github.com/tessera-geo/tessera/internal/store"
@@ -178,5 +181,109 @@ func TestReadDSN(t *testing.T) {
 	}
 	if _, err := postgres.Open(ctx, dsn, postgres.Options{ReadDSN: withDatabase(t, dsn, "tessera_no_such_db")}); err == nil {
 		t.Fatal("Open with an unreachable read database succeeded")
+	}
+}
+
+// TestBackfill: items whose version-2 columns are empty (written before
+// the migration) keep Open from running until Migrate has filled them in
+// from the documents; then free text, grids and queryables see them.
+func TestBackfill(t *testing.T) {
+	dsn := freshDB(t)
+	ctx := context.Background()
+	if err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCollection(ctx, storetest.Collection(t, "c"), store.Create); err != nil {
+		t.Fatal(err)
+	}
+	var items []stac.Item
+	for i := range 2500 {
+		items = append(items, storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: fmt.Sprintf("it-%04d", i), X: float64(i % 90), Y: 1,
+			Datetime: ptr(time.Now()), Props: map[string]any{"title": fmt.Sprintf("Flood número %d", i%3)}}))
+	}
+	if errs, err := db.PutItems(ctx, items, store.Upsert); err != nil || errs[0] != nil {
+		t.Fatal(err, errs[0])
+	}
+	q, _ := search.ParseFreeText(`"flood numero 1"`)
+	count := func() int {
+		n := 0
+		for tok := ""; ; {
+			page, err := db.Search(ctx, search.Query{Q: q, Limit: 1000, Token: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(page.Items)
+			if tok = page.Next; tok == "" {
+				return n
+			}
+		}
+	}
+	if n := count(); n != 833 {
+		t.Fatalf("free text before: %d items, want 833", n)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE items SET search_text = NULL, bbox_cx = NULL, bbox_cy = NULL;
+		UPDATE tessera_meta SET value = 0 WHERE key = 'backfill_v2'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := postgres.Open(ctx, dsn, postgres.Options{}); err == nil || !strings.Contains(err.Error(), "tessera migrate") {
+		t.Fatalf("Open before the backfill: %v, want an error naming tessera migrate", err)
+	}
+	if err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = postgres.Open(ctx, dsn, postgres.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := count(); n != 833 {
+		t.Fatalf("free text after the backfill: %d items, want 833", n)
+	}
+	var nulls int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM items WHERE search_text IS NULL OR bbox_cx IS NULL`).Scan(&nulls); err != nil || nulls != 0 {
+		t.Fatalf("%d rows left without the new columns (%v)", nulls, err)
+	}
+}
+
+// TestFilterTopLevelMembers: content holds only the properties, so filters
+// on id, collection and geometry as JSON values read the columns.
+func TestFilterTopLevelMembers(t *testing.T) {
+	db := newStore(t)
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.PutCollection(ctx, storetest.Collection(t, "c"), store.Create); err != nil {
+		t.Fatal(err)
+	}
+	it := storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: "2020-01-01T00:00:00Z", X: 1, Y: 1, Datetime: ptr(time.Now())})
+	if errs, err := db.PutItems(ctx, []stac.Item{it}, store.Upsert); err != nil || errs[0] != nil {
+		t.Fatal(err, errs)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(it.Doc, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		`geometry IS NULL`, `NOT geometry IS NULL`, `id IS NULL`, `collection IS NOT NULL`,
+		`id = TIMESTAMP('2020-01-01T00:00:00Z')`, `A_CONTAINS(geometry, ('x'))`, `geometry = 'x'`,
+	} {
+		e, err := cql2.ParseText(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := cql2.Evaluate(e, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := db.Search(ctx, search.Query{Filter: e, Limit: 10})
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		if got := len(page.Items) == 1; got != want {
+			t.Errorf("%s: store %v, evaluator %v", text, got, want)
+		}
 	}
 }
