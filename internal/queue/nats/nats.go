@@ -140,7 +140,8 @@ func Open(ctx context.Context, opts Options) (*Queue, error) {
 		q.Close()
 		return nil, fmt.Errorf("queue: connect to %s: %w", q.where(), err)
 	}
-	q.js, err = jetstream.New(q.nc, jetstream.WithPublishAsyncMaxPending(4096))
+	q.js, err = jetstream.New(q.nc, jetstream.WithPublishAsyncMaxPending(4096),
+		jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		q.Close()
 		return nil, err
