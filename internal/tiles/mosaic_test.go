@@ -498,6 +498,26 @@ func testMosaicLimitsAndErrors(t *testing.T, fx *mosaicFixture, dbPath string) {
 			t.Fatalf("%d %s", resp.StatusCode, body)
 		}
 	})
+	t.Run("sortby orders the items", func(t *testing.T) {
+		asc := register(t, ts.URL, `{"collections":["mos"],"filter-lang":"cql2-text","filter":"id IN ('it03','it04')","sortby":[{"field":"datetime","direction":"asc"}]}`)
+		if asc == filtered {
+			t.Fatal("a different sortby gave the same id")
+		}
+		resp, body := get(t, ts.URL+"/searches/"+asc+path+"/assets?exitwhenfull=false&skipcovered=false")
+		var items []map[string]any
+		_ = json.Unmarshal(body, &items)
+		if resp.StatusCode != 200 || len(items) != 2 || items[0]["id"] != "it03" {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		r2, err := http.Post(ts.URL+"/searches/register", "application/json", strings.NewReader(`{"sortby":[{"field":"datetime","direction":"up"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2.Body.Close()
+		if r2.StatusCode != 400 {
+			t.Fatalf("bad sortby: %d", r2.StatusCode)
+		}
+	})
 	t.Run("point values of every item", func(t *testing.T) {
 		_, body := get(t, ts.URL+fmt.Sprintf("/searches/%s/point/%f,%f?assets=data", id, fx.center[0], fx.center[1]))
 		var doc struct {

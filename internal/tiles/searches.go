@@ -32,7 +32,8 @@ type ItemFinder interface {
 }
 
 // StoreFinder finds mosaic items with a catalog store's searches, page by
-// page (ordered as the store orders searches: datetime descending).
+// page, in the search's sortby order (the store's default, datetime
+// descending, when none).
 type StoreFinder struct{ Searcher store.Searcher }
 
 // FindItems implements ItemFinder.
@@ -40,6 +41,11 @@ func (f StoreFinder) FindItems(ctx context.Context, q search.Query, yield func([
 	if q.Filter != nil {
 		if _, ok := f.Searcher.(store.Filterer); !ok {
 			return httpx.BadRequest("filter", "the catalog store does not support CQL2 filters")
+		}
+	}
+	if len(q.SortBy) > 0 {
+		if _, ok := f.Searcher.(store.Sorter); !ok {
+			return httpx.BadRequest("sortby", "the catalog store does not support sorting")
 		}
 	}
 	for {
@@ -115,13 +121,15 @@ func parseRegister(body []byte) (searchDoc, search.Query, error) {
 		}
 		d.Search.SortBy = norm
 	}
-	// the query plan, through the STAC search parser (sortby is kept aside:
-	// the store orders by datetime until the sort extension lands)
+	// the query plan, through the STAC search parser
 	qb := map[string]json.RawMessage{}
 	for k, v := range raw {
 		if k != "metadata" && k != "sortby" {
 			qb[k] = v
 		}
+	}
+	if d.Search.SortBy != nil {
+		qb["sortby"] = d.Search.SortBy
 	}
 	qbody, _ := json.Marshal(qb)
 	q, err := search.ParsePOST(qbody, search.DefaultLimits())
@@ -280,9 +288,7 @@ func (g *searchRegistry) get(ctx context.Context, id string) (*mosaicSearch, err
 
 // query rebuilds the query plan of a stored document.
 func (d searchDoc) query() (search.Query, error) {
-	b := d.Search
-	b.SortBy = nil
-	body, err := json.Marshal(b)
+	body, err := json.Marshal(d.Search)
 	if err != nil {
 		return search.Query{}, err
 	}
