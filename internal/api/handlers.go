@@ -172,7 +172,8 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", etag(it.Doc))
-	httpx.WriteBytes(w, http.StatusOK, typeGeoJSON, stac.AppendLinks(nil, it.Doc, itemLinks(s.base(r), cid, iid)...))
+	base := s.base(r)
+	httpx.WriteBytes(w, http.StatusOK, typeGeoJSON, s.proxyAssets(stac.AppendLinks(nil, it.Doc, itemLinks(base, cid, iid)...), base, cid, iid))
 	return nil
 }
 
@@ -283,14 +284,14 @@ func (s *Server) writeItemCollectionStatus(w http.ResponseWriter, status int, ba
 		}
 		if fields.Empty() {
 			scratch = stac.AppendLinks(scratch[:0], it.Doc, itemLinks(base, it.Collection, it.ID)...)
-			buf.Write(scratch)
+			buf.Write(s.proxyAssets(scratch, base, it.Collection, it.ID))
 			continue
 		}
 		b, err := projectItem(it.Doc, fields, itemLinks(base, it.Collection, it.ID))
 		if err != nil {
 			return err
 		}
-		buf.Write(b)
+		buf.Write(s.proxyAssets(b, base, it.Collection, it.ID))
 	}
 	buf.WriteString(`],"links":`)
 	buf.Write(mustJSON(links))

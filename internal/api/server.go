@@ -34,6 +34,9 @@ type Config struct {
 	// FilterPermissive accepts filters on properties that are not
 	// queryables (they then match nothing) instead of answering 400.
 	FilterPermissive bool
+	// AssetProxy serves s3:// asset hrefs through the API (presigned
+	// redirects); the zero value serves hrefs as stored.
+	AssetProxy AssetProxy
 }
 
 // Defaults returns a usable configuration.
@@ -57,6 +60,9 @@ func (c Config) Validate() error {
 	}
 	if c.RootPath != "" && (!strings.HasPrefix(c.RootPath, "/") || strings.HasSuffix(c.RootPath, "/")) {
 		return fmt.Errorf("root path %q must start with / and not end with /", c.RootPath)
+	}
+	if err := c.AssetProxy.validate(); err != nil {
+		return err
 	}
 	if c.Limits.DefaultLimit < 1 || c.Limits.MaxLimit < c.Limits.DefaultLimit {
 		return fmt.Errorf("items limits: default %d must be ≥ 1 and ≤ the maximum %d", c.Limits.DefaultLimit, c.Limits.MaxLimit)
@@ -111,6 +117,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "/collections/{collectionId}", collection)
 	s.route(mux, "/collections/{collectionId}/items", items)
 	s.route(mux, "/collections/{collectionId}/items/{itemId}", item)
+	if s.cfg.AssetProxy.enabled() {
+		s.route(mux, "/collections/{collectionId}/items/{itemId}/assets/{assetKey}", methods{"GET": s.asset})
+	}
 	s.route(mux, "/search", methods{"GET": s.searchGET, "POST": s.searchPOST})
 	if _, ok := s.raw.(store.Filterer); ok {
 		s.route(mux, "/queryables", methods{"GET": s.queryablesAll})

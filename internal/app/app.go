@@ -48,6 +48,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 	acfg.Limits = search.Limits{DefaultLimit: cfg.ItemsDefaultLimit, MaxLimit: cfg.ItemsMaxLimit}
 	acfg.FilterPermissive = cfg.FilterPermissive
 	acfg.Transactions = cfg.Transactions
+	acfg.AssetProxy = a.assetProxy()
 	srv, err := api.New(acfg, st, log)
 	if err != nil {
 		a.Close()

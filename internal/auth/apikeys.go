@@ -22,7 +22,7 @@ type APIKey struct {
 	// every item the key sees matches.
 	Filter json.RawMessage `json:"filter,omitempty"`
 
-	hash [32]byte
+	hash      [32]byte
 	principal Principal
 }
 

@@ -335,4 +335,3 @@ func (a *Authenticator) Middleware() httpx.Middleware {
 		})
 	}
 }
-

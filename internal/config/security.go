@@ -46,6 +46,14 @@ type Security struct {
 	HookTimeout        time.Duration
 	PreHookFailOpen    bool
 	PostHookFailClosed bool
+
+	AssetProxy        string // NONE (default), ALL or LIST
+	AssetProxyBuckets []string
+	AssetProxyExpiry  time.Duration
+	AssetProxyRegion  string
+	// AssetProxyEndpoint is the S3 endpoint URL to presign for (default:
+	// https:// + --s3-endpoint, or AWS).
+	AssetProxyEndpoint string
 }
 
 // AddFlags registers the security flags.
@@ -78,6 +86,11 @@ func (c *Security) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.HookSecret, "hook-secret", "", "HMAC-SHA256 key signing hook requests (X-Tessera-Signature); prefer the environment (env TESSERA_HOOK_SECRET)")
 	fs.DurationVar(&c.HookTimeout, "hook-timeout", 5*time.Second, "timeout of a hook call (env TESSERA_HOOK_TIMEOUT)")
 	fs.BoolVar(&c.PreHookFailOpen, "pre-hook-fail-open", false, "serve the request when the pre-hook fails (default: 503) (env TESSERA_PRE_HOOK_FAIL_OPEN)")
+	fs.StringVar(&c.AssetProxy, "asset-proxy", "NONE", "serve s3:// asset hrefs through /collections/{cid}/items/{iid}/assets/{key} (302 to a presigned URL): NONE, ALL or LIST (env TESSERA_ASSET_PROXY)")
+	fs.StringSliceVar(&c.AssetProxyBuckets, "asset-proxy-buckets", nil, "buckets proxied in LIST mode (env TESSERA_ASSET_PROXY_BUCKETS)")
+	fs.DurationVar(&c.AssetProxyExpiry, "asset-proxy-expiry", 5*time.Minute, "lifetime of presigned asset URLs (env TESSERA_ASSET_PROXY_EXPIRY)")
+	fs.StringVar(&c.AssetProxyRegion, "asset-proxy-region", "", "S3 region for presigning (default: the AWS SDK's) (env TESSERA_ASSET_PROXY_REGION)")
+	fs.StringVar(&c.AssetProxyEndpoint, "asset-proxy-endpoint", "", "S3-compatible endpoint URL presigned asset URLs point to, e.g. http://127.0.0.1:7070 (default: https:// + --s3-endpoint, or AWS) (env TESSERA_ASSET_PROXY_ENDPOINT)")
 	fs.BoolVar(&c.PostHookFailClosed, "post-hook-fail-closed", false, "answer 502 when the post-hook fails (default: log and send the response unchanged) (env TESSERA_POST_HOOK_FAIL_CLOSED)")
 }
 
@@ -115,6 +128,15 @@ func (c Security) Validate() error {
 				errs = append(errs, errors.New("--cors-credentials needs explicit --cors-origins, not *"))
 			}
 		}
+	}
+	switch c.AssetProxy {
+	case "", "NONE", "ALL":
+	case "LIST":
+		if len(c.AssetProxyBuckets) == 0 {
+			errs = append(errs, errors.New("--asset-proxy=LIST needs --asset-proxy-buckets"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--asset-proxy %q: want NONE, ALL or LIST", c.AssetProxy))
 	}
 	if c.RateLimit < 0 || c.RateLimitIP < 0 || c.RateLimitBurst < 0 {
 		errs = append(errs, errors.New("rate limits must be ≥ 0"))
