@@ -123,6 +123,9 @@ func New(cfg Config, log *slog.Logger) (*Authenticator, error) {
 		}
 		a.keys = k
 	}
+	if a.keys != nil && cfg.Audience == "" && log != nil {
+		log.Warn("JWTs are accepted for any audience: set the audience (--auth-audience) so tokens issued for other services are refused")
+	}
 	return a, nil
 }
 
