@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -175,5 +176,33 @@ func TestHooksThroughServe(t *testing.T) {
 	}
 	if w := do(t, nil, "POST", srv.URL+"/collections/"+colL8+"/items", itemJSON("x", "")); w.status != 403 || !strings.Contains(string(w.body), "frozen") {
 		t.Errorf("rejected write: %d %s", w.status, w.body)
+	}
+}
+
+func TestTrustedGatewayAndAnonymousCollections(t *testing.T) {
+	srv := newServer(t, 0, func(c *config.Serve) {
+		c.AuthTrustedHeaders = true
+		c.AuthAnonymousCollections = []string{colS1, colS2}
+	})
+	r := do(t, nil, "GET", srv.URL+"/collections", "")
+	if n := r.json["numberMatched"].(float64); n != 2 {
+		t.Fatalf("anonymous collections: %v", n)
+	}
+	// The gateway narrows further; a client cannot widen with them.
+	// (A gateway adds them to every request; they never appear in links.)
+	g := do(t, nil, "GET", srv.URL+"/search?limit=50&_collections="+colS2+","+colL8+"&_filter="+url.QueryEscape("platform = 'sentinel-2a'"), "")
+	if n := len(g.json["features"].([]any)); n != 2 {
+		t.Fatalf("_collections/_filter: %d features", n)
+	}
+	for _, l := range g.json["links"].([]any) {
+		assertNoLeak(t, l.(map[string]any)["href"].(string))
+	}
+	ids, _ := walkGET(t, srv.URL+"/search?limit=3", []string{auth.HeaderCollections, colS1 + "," + colL8})
+	if len(ids) != 2 || !strings.HasPrefix(ids[0], colS1) {
+		t.Fatalf("stac-collections-authx: %v", ids)
+	}
+	p := do(t, nil, "POST", srv.URL+"/search", `{"limit":1,"_collections":["`+colL8+`"]}`)
+	if n := len(p.json["features"].([]any)); n != 0 {
+		t.Fatalf("POST _collections outside the anonymous list: %d features", n)
 	}
 }
