@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/peterstace/simplefeatures/geom"
 
+	"github.com/tessera-geo/tessera/internal/cql2"
 	"github.com/tessera-geo/tessera/internal/geo"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/stac"
@@ -139,6 +140,9 @@ func TestBenchLoadSearch(t *testing.T) {
 		t.Fatalf("sample ids: %v", err)
 	}
 	rng := rand.New(rand.NewPCG(7, 7))
+	cloudy, _ := cql2.ParseText(`"eo:cloud_cover" < 10 AND platform = 'sentinel-2a'`)
+	accent, _ := cql2.ParseText(`ACCENTI(platform) = accenti('sentinel-2b')`)
+	s2a, _ := search.ParseFreeText("s2a")
 	mix := []struct {
 		name string
 		q    func() search.Query
@@ -166,6 +170,25 @@ func TestBenchLoadSearch(t *testing.T) {
 		{"continental bbox, limit 10", func() search.Query {
 			return search.Query{Limit: 10, BBox: &geo.BBox{MinX: -10, MinY: 35, MaxX: 30, MaxY: 60}}
 		}},
+		{`filter "eo:cloud_cover" < 10 AND platform = 'sentinel-2a' + bbox (10°×10°), limit 10`, func() search.Query {
+			x, y := -170+rng.Float64()*330, -50+rng.Float64()*110
+			return search.Query{Limit: 10, Filter: cloudy, BBox: &geo.BBox{MinX: x, MinY: y, MaxX: x + 10, MaxY: y + 10}}
+		}},
+		{`filter ACCENTI(platform) = accenti('sentinel-2b') (residual) + bbox (10°×10°), limit 10`, func() search.Query {
+			x, y := -170+rng.Float64()*330, -50+rng.Float64()*110
+			return search.Query{Limit: 10, Filter: accent, BBox: &geo.BBox{MinX: x, MinY: y, MaxX: x + 10, MaxY: y + 10}}
+		}},
+		{"sortby +eo:cloud_cover + bbox (10°×10°), limit 10", func() search.Query {
+			x, y := -170+rng.Float64()*330, -50+rng.Float64()*110
+			return search.Query{Limit: 10, SortBy: []search.SortField{{Field: "eo:cloud_cover"}},
+				BBox: &geo.BBox{MinX: x, MinY: y, MaxX: x + 10, MaxY: y + 10}}
+		}},
+		{"free text q=<an item's tile> (rare word), limit 10", func() search.Query {
+			w := search.Words(ids[rng.IntN(len(ids))])
+			f, _ := search.ParseFreeText(w[1])
+			return search.Query{Limit: 10, Q: f}
+		}},
+		{"free text q=s2a (half the items), limit 10", func() search.Query { return search.Query{Limit: 10, Q: s2a} }},
 	}
 	const reqs = 2000
 	fmt.Printf("\n| query (store.Search, 1 client, %d queries) | p50 | p95 | p99 | max |\n|---|---|---|---|---|\n", reqs)
