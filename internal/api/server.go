@@ -118,7 +118,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "/collections/{collectionId}/items", items)
 	s.route(mux, "/collections/{collectionId}/items/{itemId}", item)
 	if s.cfg.AssetProxy.enabled() {
-		s.route(mux, "/collections/{collectionId}/items/{itemId}/assets/{assetKey}", methods{"GET": s.asset})
+		// GET only (HEAD included): a method-less pattern would conflict
+		// with the tile server's GET /collections/{cid}/items/{iid}/{a}/{b}.
+		mux.HandleFunc("GET /collections/{collectionId}/items/{itemId}/assets/{assetKey}", func(w http.ResponseWriter, r *http.Request) {
+			if err := s.asset(w, r); err != nil {
+				s.writeError(w, r, err)
+			}
+		})
 	}
 	s.route(mux, "/search", methods{"GET": s.searchGET, "POST": s.searchPOST})
 	if _, ok := s.raw.(store.Filterer); ok {
