@@ -4,18 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tessera-geo/tessera/internal/geo"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/store"
+	"github.com/tessera-geo/tessera/internal/store/agg"
 )
-
-// maxTerms is how many buckets a terms aggregation returns.
-const maxTerms = 100
 
 // keyExprs are the SQL expressions an aggregation counts by.
 func (db *DB) keyExprs(a search.Aggregation) []string {
@@ -52,75 +48,32 @@ func (db *DB) propertyExpr(name, kind string) string {
 	return "(CASE WHEN json_type(i.doc, " + path + ") = 'text' THEN json_extract(i.doc, " + path + ") END)"
 }
 
-// counter accumulates (key, count) pairs for one aggregation.
-type counter struct {
-	agg    search.Aggregation
-	total  int64
-	counts map[string]int64
-	min    *int64
-	max    *int64
-}
-
-func (c *counter) add(vals []any, n int64) {
-	c.total += n
-	switch c.agg.Kind {
+// add counts n items whose key values (those of keyExprs) are vals.
+func add(c *agg.Counter, vals []any, n int64) {
+	c.Count(n)
+	switch c.Agg.Kind {
 	case search.AggDatetimeMin, search.AggDatetimeMax:
-		v, ok := vals[0].(int64)
-		if !ok {
-			return
-		}
-		if c.min == nil || v < *c.min {
-			c.min = &v
-		}
-		if c.max == nil || v > *c.max {
-			c.max = &v
+		if v, ok := vals[0].(int64); ok {
+			t := time.UnixMicro(v)
+			c.Times(t, t)
 		}
 	case search.AggDatetimeFrequency:
-		h, ok := vals[0].(int64)
-		if !ok {
-			return
+		if h, ok := vals[0].(int64); ok {
+			c.Time(time.Unix(h*3600, 0), n)
 		}
-		t := time.Unix(h*3600, 0).UTC()
-		var k time.Time
-		switch c.agg.Interval {
-		case "year":
-			k = time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
-		case "day":
-			k = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-		case "hour":
-			k = t
-		default:
-			k = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-		}
-		c.counts[k.Format("2006-01-02T15:04:05.000Z")] += n
 	case search.AggTerms:
 		if s, ok := vals[0].(string); ok {
-			c.counts[s] += n
+			c.Term(s, n)
 		}
 	case search.AggRanges:
-		f, ok := toFloat(vals[0])
-		if !ok {
-			return
-		}
-		for i, r := range c.agg.Ranges {
-			if (r.From == nil || f >= *r.From) && (r.To == nil || f < *r.To) {
-				c.counts[strconv.Itoa(i)] += n
-				break
-			}
+		if f, ok := toFloat(vals[0]); ok {
+			c.Number(f, n)
 		}
 	case search.AggGeohash, search.AggGeotile:
 		x, ok1 := toFloat(vals[0])
 		y, ok2 := toFloat(vals[1])
-		if !ok1 || !ok2 {
-			return
-		}
-		if x > 180 { // centre of a bbox crossing the antimeridian
-			x -= 360
-		}
-		if c.agg.Kind == search.AggGeohash {
-			c.counts[geo.Geohash(x, y, c.agg.Precision)] += n
-		} else {
-			c.counts[geo.Geotile(x, y, c.agg.Precision)] += n
+		if ok1 && ok2 {
+			c.Point(x, y, n)
 		}
 	}
 }
@@ -133,68 +86,6 @@ func toFloat(v any) (float64, bool) {
 		return t, !math.IsNaN(t)
 	}
 	return 0, false
-}
-
-func (c *counter) result() store.AggregationResult {
-	r := store.AggregationResult{Name: c.agg.Name, DataType: c.agg.DataType}
-	micros := func(v *int64) any {
-		if v == nil {
-			return nil
-		}
-		return time.UnixMicro(*v).UTC().Format("2006-01-02T15:04:05.000Z")
-	}
-	switch c.agg.Kind {
-	case search.AggCount:
-		r.Value = c.total
-		return r
-	case search.AggDatetimeMin:
-		r.Value = micros(c.min)
-		return r
-	case search.AggDatetimeMax:
-		r.Value = micros(c.max)
-		return r
-	case search.AggRanges:
-		for i, rg := range c.agg.Ranges {
-			if n := c.counts[strconv.Itoa(i)]; n > 0 {
-				r.Buckets = append(r.Buckets, store.Bucket{Key: rangeKey(rg), DataType: "numeric", Frequency: n, From: rg.From, To: rg.To})
-			}
-		}
-		return r
-	}
-	dt := "string"
-	if c.agg.Kind == search.AggDatetimeFrequency {
-		dt = "datetime"
-	}
-	for k, n := range c.counts {
-		r.Buckets = append(r.Buckets, store.Bucket{Key: k, DataType: dt, Frequency: n})
-	}
-	if c.agg.Kind == search.AggDatetimeFrequency {
-		sort.Slice(r.Buckets, func(i, j int) bool { return r.Buckets[i].Key < r.Buckets[j].Key })
-		return r
-	}
-	sort.Slice(r.Buckets, func(i, j int) bool {
-		if r.Buckets[i].Frequency != r.Buckets[j].Frequency {
-			return r.Buckets[i].Frequency > r.Buckets[j].Frequency
-		}
-		return r.Buckets[i].Key < r.Buckets[j].Key
-	})
-	if len(r.Buckets) > maxTerms {
-		for _, b := range r.Buckets[maxTerms:] {
-			r.Overflow += b.Frequency
-		}
-		r.Buckets = r.Buckets[:maxTerms]
-	}
-	return r
-}
-
-func rangeKey(r search.Range) string {
-	f := func(p *float64) string {
-		if p == nil {
-			return "*"
-		}
-		return strconv.FormatFloat(*p, 'f', 1, 64)
-	}
-	return f(r.From) + "-" + f(r.To)
 }
 
 // Aggregate implements store.Aggregator.
@@ -212,20 +103,20 @@ func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggre
 	if p.where != "" {
 		where = " WHERE " + p.where
 	}
-	counters := make([]*counter, len(aggs))
+	counters := make([]*agg.Counter, len(aggs))
 	for i, a := range aggs {
-		counters[i] = &counter{agg: a, counts: map[string]int64{}}
+		counters[i] = agg.New(a)
 	}
 	if p.spatial == nil && p.filter == nil {
 		// Exact in SQL: count per key there.
 		for _, c := range counters {
-			keys := db.keyExprs(c.agg)
+			keys := db.keyExprs(c.Agg)
 			sel := strings.Join(append(append([]string(nil), keys...), "count(*)"), ", ")
 			sqlText := "SELECT " + sel + " FROM " + p.from + where
 			if len(keys) > 0 {
 				sqlText += " GROUP BY " + strings.Join(keys, ", ")
 			}
-			if err := db.scanCounts(ctx, sqlText, p.whereArgs, len(keys), func(vals []any, n int64) { c.add(vals, n) }); err != nil {
+			if err := db.scanCounts(ctx, sqlText, p.whereArgs, len(keys), func(vals []any, n int64) { add(c, vals, n) }); err != nil {
 				return nil, err
 			}
 		}
@@ -235,7 +126,7 @@ func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggre
 		offsets := make([]int, len(counters))
 		for i, c := range counters {
 			offsets[i] = len(cols)
-			cols = append(cols, db.keyExprs(c.agg)...)
+			cols = append(cols, db.keyExprs(c.Agg)...)
 		}
 		cols = append(cols, "i.minx", "i.miny", "i.maxx", "i.maxy", "i.geometry", "i.doc")
 		sqlText := "SELECT " + strings.Join(cols, ", ") + " FROM " + p.from + where
@@ -283,12 +174,12 @@ func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggre
 				}
 			}
 			for i, c := range counters {
-				k := len(db.keyExprs(c.agg))
+				k := len(db.keyExprs(c.Agg))
 				row := make([]any, k)
 				for j := range row {
 					row[j] = scanValue(vals[offsets[i]+j])
 				}
-				c.add(row, 1)
+				add(c, row, 1)
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -297,7 +188,7 @@ func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggre
 	}
 	out := make([]store.AggregationResult, len(counters))
 	for i, c := range counters {
-		out[i] = c.result()
+		out[i] = c.Result()
 	}
 	return out, nil
 }
