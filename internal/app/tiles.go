@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/tessera-geo/tessera/internal/auth"
 	"github.com/tessera-geo/tessera/internal/store"
 	"github.com/tessera-geo/tessera/internal/tiles"
 )
@@ -18,6 +19,12 @@ func (a *App) registerTiles(mux *http.ServeMux) error {
 	cfg.AllowedHosts = a.cfg.TilesAllowedHosts
 	cfg.AllowedBuckets = a.cfg.TilesAllowedBuckets
 	cfg.S3Endpoint = a.cfg.S3Endpoint
+	if a.restrictionsPossible() {
+		// The mosaic item cache is keyed by search and tile, not by
+		// principal: with restrictions it would serve one principal's
+		// items to another. Off until its key includes auth.CacheKey.
+		cfg.Mosaic.CacheTTL = 0
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -26,7 +33,9 @@ func (a *App) registerTiles(mux *http.ServeMux) error {
 		return err
 	}
 	a.closers = append(a.closers, closer)
-	deps := tiles.Deps{Log: a.log, Reader: reader, Items: storeItems{a.store}, Finder: tiles.StoreFinder{Searcher: a.store}}
+	// Tiles read the catalog as the request's principal sees it.
+	view := auth.NewStore(a.store)
+	deps := tiles.Deps{Log: a.log, Reader: reader, Items: storeItems{view}, Finder: tiles.StoreFinder{Searcher: view}}
 	if reg, ok := a.store.(store.SearchRegistry); ok {
 		deps.Searches = reg
 	}

@@ -255,3 +255,17 @@ func TestTrustedHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestCacheKey(t *testing.T) {
+	ctx := t.Context()
+	if auth.CacheKey(ctx) != "" {
+		t.Fatal("unrestricted context has a cache key")
+	}
+	f, _ := cql2.ParseText("x = 1")
+	a := auth.CacheKey(auth.WithPrincipal(ctx, auth.Principal{Restriction: auth.Restriction{Collections: []string{"b", "a"}}}))
+	b := auth.CacheKey(auth.WithPrincipal(ctx, auth.Principal{Restriction: auth.Restriction{Collections: []string{"a", "b"}}}))
+	c := auth.CacheKey(auth.WithPrincipal(ctx, auth.Principal{Restriction: auth.Restriction{Collections: []string{"a", "b"}, Filter: f}}))
+	if a == "" || a != b || a == c {
+		t.Fatalf("keys %q %q %q", a, b, c)
+	}
+}

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 
@@ -140,6 +142,27 @@ func NarrowContext(ctx context.Context, o Restriction) context.Context {
 func RestrictionOf(ctx context.Context) Restriction {
 	p, _ := FromContext(ctx)
 	return p.Restriction
+}
+
+// CacheKey is a fingerprint of the context's restriction ("" when
+// unrestricted): caches shared between requests (tiles, mosaics) must
+// include it in their keys.
+func CacheKey(ctx context.Context) string {
+	r := RestrictionOf(ctx)
+	if r.Unrestricted() {
+		return ""
+	}
+	var b strings.Builder
+	if r.Collections != nil {
+		cs := slices.Clone(r.Collections)
+		slices.Sort(cs)
+		b.WriteString("c:" + strings.Join(slices.Compact(cs), ",") + ";")
+	}
+	if r.Filter != nil {
+		b.WriteString("f:" + cql2.Text(r.Filter))
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:12])
 }
 
 // Restrict ANDs the context principal's restriction into q: the searched

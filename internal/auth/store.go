@@ -55,6 +55,9 @@ var errNoFilter = errors.New("auth: the store cannot apply the principal's filte
 
 // Search implements store.Searcher.
 func (s *Store) Search(ctx context.Context, q search.Query) (store.Page, error) {
+	if _, ok := s.raw.(store.Filterer); !ok && q.Filter != nil {
+		return store.Page{}, &search.InvalidParamError{Param: "filter", Reason: "this store does not support filters"}
+	}
 	r := RestrictionOf(ctx)
 	if r.Unrestricted() {
 		return s.raw.Search(ctx, q)
