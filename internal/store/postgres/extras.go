@@ -30,7 +30,7 @@ func searchText(it stac.Item, props []byte, ok bool) string {
 	// Only three members are needed: walk the object's members without
 	// decoding the others (this runs for every item written).
 	m := map[string][]byte{}
-	eachMember(props, func(key string, v []byte) {
+	stac.EachMember(props, func(key string, v []byte) {
 		switch key {
 		case "title", "description", "keywords":
 			m[key] = v
@@ -53,46 +53,6 @@ func searchText(it stac.Item, props []byte, ok bool) string {
 	}
 	// As search.FreeText.Matches sees the joined fields.
 	return strings.Join(search.Words(strings.Join(parts, " | ")), " ")
-}
-
-// eachMember calls fn with each member of a JSON object (the last one of
-// a repeated key wins, as in encoding/json, since fn sees them in order).
-func eachMember(obj []byte, fn func(key string, v []byte)) {
-	i := skipSpace(obj, 0)
-	if i >= len(obj) || obj[i] != '{' {
-		return
-	}
-	i++
-	for {
-		i = skipSpace(obj, i)
-		if i >= len(obj) || obj[i] != '"' {
-			return
-		}
-		kEnd := skipString(obj, i)
-		if kEnd < 0 {
-			return
-		}
-		raw := obj[i:kEnd]
-		key := string(raw[1 : len(raw)-1])
-		if strings.IndexByte(key, '\\') >= 0 && json.Unmarshal(raw, &key) != nil {
-			return
-		}
-		i = skipSpace(obj, kEnd)
-		if i >= len(obj) || obj[i] != ':' {
-			return
-		}
-		i = skipSpace(obj, i+1)
-		end := skipValue(obj, i)
-		if end < 0 {
-			return
-		}
-		fn(key, obj[i:end])
-		i = skipSpace(obj, end)
-		if i >= len(obj) || obj[i] != ',' {
-			return
-		}
-		i++
-	}
 }
 
 // bboxCentre is the centre of an item's bbox, which grid aggregations
