@@ -266,26 +266,27 @@ func parseFilterClaim(v any) (cql2.Expr, error) {
 	return nil, fmt.Errorf("want CQL2 text or JSON, got %T", v)
 }
 
-// RequiredScope is the scope a request needs: write for the Transaction
-// extension's routes (POST /collections, POST /collections/{id}/items and
-// any PUT, PATCH or DELETE), read for everything else (including POST
-// searches and aggregations).
+// RequiredScope is the scope a request needs: read for GET, HEAD and
+// OPTIONS and for the POSTs that only read (searches, aggregations, the
+// tiler's search registration, statistics and feature endpoints); write
+// for everything else (the Transaction extension's POST /collections,
+// POST /collections/{id}/items, PUT, PATCH, DELETE, and any method or
+// route not known to read). path is the escaped path, as the router
+// matches it.
 func RequiredScope(method, path string) Scope {
 	switch method {
-	case http.MethodPut, http.MethodPatch, http.MethodDelete:
-		return ScopeWrite
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return ScopeRead
 	case http.MethodPost:
 		p := strings.TrimSuffix(path, "/")
-		if p == "/collections" {
-			return ScopeWrite
-		}
-		if rest, ok := strings.CutPrefix(p, "/collections/"); ok {
-			if _, tail, ok := strings.Cut(rest, "/"); ok && tail == "items" {
-				return ScopeWrite
-			}
+		switch {
+		case p == "/search", p == "/aggregate", p == "/searches/register",
+			strings.HasPrefix(p, "/collections/") && strings.HasSuffix(p, "/aggregate") && strings.Count(p, "/") == 3,
+			strings.HasSuffix(p, "/statistics"), strings.HasSuffix(p, "/feature"):
+			return ScopeRead
 		}
 	}
-	return ScopeRead
+	return ScopeWrite
 }
 
 // Middleware authenticates every request, refuses what the principal may
@@ -310,7 +311,7 @@ func (a *Authenticator) Middleware() httpx.Middleware {
 				httpx.WriteError(w, r, a.log, &httpx.Error{Status: http.StatusServiceUnavailable, Code: httpx.CodeUnavailable, Description: "authentication is temporarily unavailable", Err: err})
 				return
 			}
-			path := r.URL.Path
+			path := r.URL.EscapedPath()
 			if root := a.cfg.RootPath; root != "" && (path == root || strings.HasPrefix(path, root+"/")) {
 				path = strings.TrimPrefix(path, root)
 			}

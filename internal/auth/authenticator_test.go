@@ -106,6 +106,10 @@ func TestJWT(t *testing.T) {
 		{"write scope writes", "POST /collections", bearer("rsa-1", authtest.Claims{Extra: map[string]any{"scope": "openid write"}}), 200, ""},
 		{"admin writes", "DELETE", bearer("rsa-1", authtest.Claims{Extra: map[string]any{"scope": []string{"stac:admin"}}}), 200, ""},
 		{"search POST is a read", "POST /search", bearer("rsa-1", authtest.Claims{}), 200, ""},
+		{"aggregate POST is a read", "POST /collections/a/aggregate", bearer("rsa-1", authtest.Claims{}), 200, ""},
+		{"encoded slash is still a write", "POST /collections/a%2Fb/items", bearer("rsa-1", authtest.Claims{Extra: map[string]any{"scope": "read"}}), 403, ""},
+		{"unknown POST is a write", "POST /collections/a/items/x/whatever", "", 401, ""},
+		{"unknown method is a write", "PROPFIND /", "", 401, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -267,5 +271,32 @@ func TestCacheKey(t *testing.T) {
 	c := auth.CacheKey(auth.WithPrincipal(ctx, auth.Principal{Restriction: auth.Restriction{Collections: []string{"a", "b"}, Filter: f}}))
 	if a == "" || a != b || a == c {
 		t.Fatalf("keys %q %q %q", a, b, c)
+	}
+}
+
+func TestRequiredScope(t *testing.T) {
+	cases := []struct {
+		method, path string
+		want         auth.Scope
+	}{
+		{"GET", "/collections/a/items", auth.ScopeRead},
+		{"POST", "/search", auth.ScopeRead},
+		{"POST", "/search/", auth.ScopeRead},
+		{"POST", "/aggregate", auth.ScopeRead},
+		{"POST", "/collections/a/aggregate", auth.ScopeRead},
+		{"POST", "/collections/a/items/aggregate", auth.ScopeWrite},
+		{"POST", "/searches/register", auth.ScopeRead},
+		{"POST", "/collections/a/items/b/statistics", auth.ScopeRead},
+		{"POST", "/collections", auth.ScopeWrite},
+		{"POST", "/collections/a/items", auth.ScopeWrite},
+		{"POST", "/collections/a%2Fb/items", auth.ScopeWrite},
+		{"PUT", "/collections/a", auth.ScopeWrite},
+		{"PATCH", "/collections/a/items/b", auth.ScopeWrite},
+		{"DELETE", "/collections/a", auth.ScopeWrite},
+	}
+	for _, tc := range cases {
+		if got := auth.RequiredScope(tc.method, tc.path); got != tc.want {
+			t.Errorf("%s %s: %s, want %s", tc.method, tc.path, got, tc.want)
+		}
 	}
 }
