@@ -330,7 +330,7 @@ func (a *Authenticator) Middleware() httpx.Middleware {
 			r = r.WithContext(ctx)
 			if a.cfg.TrustedHeaders {
 				var err error
-				if r, err = a.trusted(w, r); err != nil {
+				if r, err = a.trusted(w, r, need); err != nil {
 					httpx.WriteError(w, r, a.log, err)
 					return
 				}

@@ -72,7 +72,7 @@ func RestrictionFromJSON(collections, filter json.RawMessage) (Restriction, erro
 // trusted applies the gateway's headers and parameters: they narrow the
 // principal's restriction and are removed from the request, so they never
 // appear in links.
-func (a *Authenticator) trusted(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+func (a *Authenticator) trusted(w http.ResponseWriter, r *http.Request, need Scope) (*http.Request, error) {
 	narrow, err := ParseRestriction(r.Header.Get(HeaderCollections), r.Header.Get(HeaderFilter))
 	if err != nil {
 		return r, err
@@ -92,7 +92,9 @@ func (a *Authenticator) trusted(w http.ResponseWriter, r *http.Request) (*http.R
 		r2.URL.RawQuery = q.Encode()
 		r2.RequestURI = r2.URL.RequestURI()
 	}
-	if r2.Method == http.MethodPost && r2.Body != nil && isJSON(r2.Header.Get("Content-Type")) {
+	// Bodies of reading POSTs (searches, aggregations) only: documents
+	// written by transactions are never rewritten.
+	if r2.Method == http.MethodPost && need == ScopeRead && r2.Body != nil && isJSON(r2.Header.Get("Content-Type")) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r2.Body, a.cfg.MaxBodyBytes))
 		if err != nil {
 			var mb *http.MaxBytesError
