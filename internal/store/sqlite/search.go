@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -35,6 +36,9 @@ type plan struct {
 	limit int
 	// keys is the order; their values are read back for the cursor.
 	keys []sortKey
+	// lateDocs selects rowids instead of documents: the rows a spatial
+	// search sorts stay small, and the page's documents are read after.
+	lateDocs bool
 	// from and where are the FROM and WHERE clauses (where may be empty),
 	// whose arguments are whereArgs.
 	from, where string
@@ -69,14 +73,22 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 	if err != nil {
 		return store.Page{}, err
 	}
-	rows, err := db.r.QueryContext(ctx, p.sql, p.args...)
+	// One read transaction: the rows and (with lateDocs) their documents
+	// come from the same snapshot.
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, p.sql, p.args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
 	}
 	defer rows.Close()
 	var (
-		page store.Page
-		last []any // sort key values of each kept row
+		page  store.Page
+		last  []any   // sort key values of each kept row
+		rowid []int64 // with lateDocs: the kept rows
 	)
 	nk := len(p.keys)
 	for rows.Next() {
@@ -86,7 +98,12 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 			wkb  []byte
 			vals = make([]any, nk)
 		)
-		dest := []any{&rec.Collection, &rec.ID, &rec.Doc, &b.MinX, &b.MinY, &b.MaxX, &b.MaxY, &wkb}
+		var id int64
+		docDest := any(&rec.Doc)
+		if p.lateDocs {
+			docDest = &id
+		}
+		dest := []any{&rec.Collection, &rec.ID, docDest, &b.MinX, &b.MinY, &b.MaxX, &b.MaxY, &wkb}
 		for i := range vals {
 			dest = append(dest, &vals[i])
 		}
@@ -115,6 +132,7 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 			vals[i] = scanValue(vals[i])
 		}
 		page.Items = append(page.Items, rec)
+		rowid = append(rowid, id)
 		if len(page.Items) == q.Limit {
 			last = vals
 		}
@@ -125,14 +143,56 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 	if err := rows.Err(); err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
 	}
+	rows.Close()
 	if len(page.Items) > q.Limit {
 		page.Items = page.Items[:q.Limit]
+		rowid = rowid[:q.Limit]
 		page.Next = cursor{sig: sortSignature(p.keys), vals: last}.encode()
 	} else if q.Token == "" {
 		n := int64(len(page.Items))
 		page.Matched = &n
 	}
+	if p.lateDocs {
+		if err := fillDocs(ctx, tx, page.Items, rowid); err != nil {
+			return store.Page{}, err
+		}
+	}
 	return page, nil
+}
+
+// fillDocs reads the documents of the given rows.
+func fillDocs(ctx context.Context, tx *sql.Tx, recs []store.Record, rowids []int64) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	args := make([]any, len(rowids))
+	at := make(map[int64]int, len(rowids))
+	for i, id := range rowids {
+		args[i] = id
+		at[id] = i
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT rowid, doc FROM items WHERE rowid IN ("+placeholders(len(args))+")", args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: read documents: %w", err)
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var id int64
+		var doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			return fmt.Errorf("sqlite: read documents: %w", err)
+		}
+		recs[at[id]].Doc = doc
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: read documents: %w", err)
+	}
+	if found != len(recs) {
+		return fmt.Errorf("sqlite: %d of %d documents missing in the search's snapshot", len(recs)-found, len(recs))
+	}
+	return nil
 }
 
 // queryBoxes are the R*Tree boxes of a spatial query.
@@ -263,7 +323,12 @@ func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 	p.where = strings.Join(where, " AND ")
 	p.whereArgs = append([]any(nil), p.args...)
 	var b strings.Builder
-	b.WriteString("SELECT i.collection, i.id, i.doc, i.minx, i.miny, i.maxx, i.maxy, ")
+	p.lateDocs = p.spatial != nil && p.filter == nil
+	if p.lateDocs {
+		b.WriteString("SELECT i.collection, i.id, i.rowid, i.minx, i.miny, i.maxx, i.maxy, ")
+	} else {
+		b.WriteString("SELECT i.collection, i.id, i.doc, i.minx, i.miny, i.maxx, i.maxy, ")
+	}
 	if p.spatial != nil {
 		b.WriteString("i.geometry")
 	} else {
