@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -113,8 +115,21 @@ func dlqCmd(env config.LookupEnv) *cobra.Command {
 		cfg.AddFlags(c.Flags())
 		return c
 	}
+	var asJSON bool
 	list := sub("list", "List dead letters: id, time, attempts and reason, one per line", cobra.NoArgs,
 		func(ctx context.Context, cmd *cobra.Command, d queue.DeadLetters, _ queue.Queue, _ []string) error {
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				var encErr error
+				err := d.List(ctx, func(dl queue.DeadLetter) bool {
+					encErr = enc.Encode(map[string]any{
+						"id": dl.ID, "message_id": dl.MessageID, "reason": dl.Reason, "attempts": dl.Attempts,
+						"published": fmtTime(dl.Published), "dead_lettered": fmtTime(dl.DeadLettered), "bytes": len(dl.Data),
+					})
+					return encErr == nil
+				})
+				return errors.Join(err, encErr)
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tDEAD-LETTERED\tATTEMPTS\tREASON")
 			err := d.List(ctx, func(dl queue.DeadLetter) bool {
@@ -124,6 +139,7 @@ func dlqCmd(env config.LookupEnv) *cobra.Command {
 			tw.Flush()
 			return err
 		})
+	list.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per dead letter")
 	show := sub("show ID", "Print a dead letter: its headers, then its original payload", cobra.ExactArgs(1),
 		func(ctx context.Context, cmd *cobra.Command, d queue.DeadLetters, _ queue.Queue, args []string) error {
 			dl, err := d.Get(ctx, args[0])
@@ -136,13 +152,20 @@ func dlqCmd(env config.LookupEnv) *cobra.Command {
 			return nil
 		})
 	var all bool
-	replay := sub("replay ID... | --all", "Publish dead letters to the ingest queue again and remove them from the dead-letter queue", cobra.ArbitraryArgs,
+	var reason string
+	replay := sub("replay ID... | --all [--reason PREFIX]", "Publish dead letters to the ingest queue again and remove them from the dead-letter queue", cobra.ArbitraryArgs,
 		func(ctx context.Context, cmd *cobra.Command, d queue.DeadLetters, q queue.Queue, args []string) error {
 			if all == (len(args) > 0) {
 				return errors.New("give dead-letter ids or --all")
 			}
 			if all {
-				if err := d.List(ctx, func(dl queue.DeadLetter) bool { args = append(args, dl.ID); return true }); err != nil {
+				err := d.List(ctx, func(dl queue.DeadLetter) bool {
+					if strings.HasPrefix(dl.Reason, reason) {
+						args = append(args, dl.ID)
+					}
+					return true
+				})
+				if err != nil {
 					return err
 				}
 			}
@@ -164,6 +187,7 @@ func dlqCmd(env config.LookupEnv) *cobra.Command {
 			return nil
 		})
 	replay.Flags().BoolVar(&all, "all", false, "replay every dead letter")
+	replay.Flags().StringVar(&reason, "reason", "", "with --all, only dead letters whose reason starts with this, e.g. missing-collection")
 	purge := sub("purge", "Delete every dead letter", cobra.NoArgs,
 		func(ctx context.Context, cmd *cobra.Command, d queue.DeadLetters, _ queue.Queue, _ []string) error {
 			n, err := d.Purge(ctx)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tessera-geo/tessera/internal/cli"
+	natsq "github.com/tessera-geo/tessera/internal/queue/nats"
 	"github.com/tessera-geo/tessera/internal/synth"
 )
 
@@ -63,8 +64,12 @@ func serve(t *testing.T, args ...string) string {
 		cmd.SetOut(lineWriter{lines})
 		done <- cmd.ExecuteContext(ctx)
 	}()
+	stopped := false
 	t.Cleanup(func() {
 		cancel()
+		if stopped {
+			return
+		}
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
@@ -76,6 +81,7 @@ func serve(t *testing.T, args ...string) string {
 				return strings.TrimSuffix(rest, "/")
 			}
 		case err := <-done:
+			stopped = true
 			t.Fatalf("serve stopped: %v", err)
 		case <-time.After(30 * time.Second):
 			t.Fatal("serve did not start")
@@ -172,6 +178,14 @@ func TestIngestCommands(t *testing.T) {
 	if _, err := run(t, ctx, nil, "dlq", "show", "--data-dir", dir, "999"); err == nil {
 		t.Error("dlq show of a missing id succeeded")
 	}
+	out, err = run(t, ctx, nil, "dlq", "list", "--data-dir", dir, "--json")
+	if err != nil || strings.Count(out, `"reason":"invalid-`) != 2 {
+		t.Errorf("dlq list --json: %v\n%s", err, out)
+	}
+	out, err = run(t, ctx, nil, "dlq", "replay", "--data-dir", dir, "--all", "--reason", "no-such-reason")
+	if err != nil || !strings.Contains(out, "replayed 0") {
+		t.Fatalf("dlq replay --reason: %v\n%s", err, out)
+	}
 	out, err = run(t, ctx, nil, "dlq", "replay", "--data-dir", dir, "--all")
 	if err != nil || !strings.Contains(out, "replayed 2") {
 		t.Fatalf("dlq replay: %v\n%s", err, out)
@@ -206,6 +220,15 @@ func TestWorkerCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("publish: %v\n%s", err, out)
 	}
+	q, err := natsq.Open(context.Background(), natsq.Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	eventually(t, "the worker to drain the queue", func() (bool, string) {
+		s, err := q.Stats(context.Background())
+		return err == nil && s.Pending == 0 && s.InFlight == 0 && s.DeadLetters == 0, fmt.Sprintf("%+v %v", s, err)
+	})
 	base := serve(t, "--data-dir", dir, "--ingest=false")
 	eventually(t, "40 items searchable", func() (bool, string) {
 		n := matched(t, base)
