@@ -41,6 +41,8 @@ type Item struct {
 // Property is a property name and its JSON type.
 type Property struct {
 	Name, Type string
+	// Value is the raw JSON value (it aliases the decoded document).
+	Value json.RawMessage
 }
 
 // jsonType names the JSON type of a raw value by its first byte.
@@ -323,7 +325,7 @@ func (it *Item) decodeProperties(raw json.RawMessage, opts DecodeOptions) (json.
 	it.Properties = make([]Property, 0, len(ms)+2)
 	for _, m := range ms {
 		if t := jsonType(m.value); t != "" && !strings.ContainsAny(m.key, "\\\"") {
-			it.Properties = append(it.Properties, Property{Name: m.key, Type: t})
+			it.Properties = append(it.Properties, Property{Name: m.key, Type: t, Value: m.value})
 		}
 	}
 	if !opts.Now.IsZero() {

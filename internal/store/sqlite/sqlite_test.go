@@ -3,10 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/tessera-geo/tessera/internal/cql2"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/stac"
 
@@ -77,3 +79,38 @@ func TestFreeTextIndexUpgrade(t *testing.T) {
 }
 
 func ptrTime() *time.Time { t := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC); return &t }
+
+// TestIndexedPropertyBackfill indexes a property of a catalog that already
+// holds items: the new column is filled from the documents.
+func TestIndexedPropertyBackfill(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCollection(ctx, storetest.Collection(t, "c"), store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	var items []stac.Item
+	for i, cc := range []any{5.0, 50.0, "7", nil} {
+		items = append(items, storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: fmt.Sprint("i", i), Datetime: ptrTime(),
+			Props: map[string]any{"eo:cloud_cover": cc}}))
+	}
+	if _, err := db.PutItems(ctx, items, store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = sqlite.Open(ctx, path, sqlite.Options{Indexed: []sqlite.IndexedProperty{{Name: "eo:cloud_cover", Kind: "number"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for text, want := range map[string]int{`"eo:cloud_cover" < 10`: 1, `"eo:cloud_cover" >= 5`: 2, `"eo:cloud_cover" IS NULL`: 1} {
+		e, _ := cql2.ParseText(text)
+		page, err := db.Search(ctx, search.Query{Filter: e, Limit: 10})
+		if err != nil || len(page.Items) != want {
+			t.Errorf("%s: %d items (%v), want %d", text, len(page.Items), err, want)
+		}
+	}
+}

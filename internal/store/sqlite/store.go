@@ -47,6 +47,9 @@ type DB struct {
 	path     string
 	probeCap int
 	indexed  map[string]cql2sql.Column
+	// indexedProps are the properties with their own column, in column
+	// order for inserts.
+	indexedProps []IndexedProperty
 	// props caches item_properties rows known to be stored
 	// (collection + "\x00" + name + "\x00" + type); guarded by the single
 	// writer connection's transactions plus mu.

@@ -15,7 +15,7 @@ import (
 // statements is most of the bulk-load speed with a pure-Go SQLite.
 const rowsPerInsert = 64
 
-const itemCols = 11
+const itemCols = 11 // plus one per indexed property
 
 // PutItems implements store.Writer.
 func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteMode) ([]error, error) {
@@ -118,13 +118,26 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 	return errs, nil
 }
 
-func itemArgs(args []any, it stac.Item) []any {
+func (db *DB) itemArgs(args []any, it stac.Item) []any {
 	var dt any
 	if it.Datetime != nil {
 		dt = it.Datetime.UnixMicro()
 	}
-	return append(args, it.Collection, it.ID, dt, it.Start.UnixMicro(), it.End.UnixMicro(),
+	args = append(args, it.Collection, it.ID, dt, it.Start.UnixMicro(), it.End.UnixMicro(),
 		it.BBox.MinX, it.BBox.MinY, it.BBox.MaxX, it.BBox.MaxY, it.Geometry.AsBinary(), string(it.Doc))
+	for _, p := range db.indexedProps {
+		args = append(args, indexedValue(it, p))
+	}
+	return args
+}
+
+// indexedCols are the writer-filled property columns, in order.
+func (db *DB) indexedCols() []string {
+	cols := make([]string, len(db.indexedProps))
+	for i, p := range db.indexedProps {
+		cols[i] = columnName(p.Name)
+	}
+	return cols
 }
 
 // insertRows inserts (or upserts) items[idx...] in multi-row statements.
@@ -135,14 +148,14 @@ func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, items []stac.Item, idx
 			s.Close()
 		}
 	}()
-	args := make([]any, 0, rowsPerInsert*itemCols)
+	args := make([]any, 0, rowsPerInsert*(itemCols+len(db.indexedProps)))
 	for start := 0; start < len(idx); start += rowsPerInsert {
 		end := min(start+rowsPerInsert, len(idx))
 		n := end - start
 		st, ok := stmts[n]
 		if !ok {
 			var err error
-			st, err = tx.PrepareContext(ctx, insertSQL(n, upsert))
+			st, err = tx.PrepareContext(ctx, insertSQL(n, upsert, db.indexedCols()))
 			if err != nil {
 				return fmt.Errorf("sqlite: prepare insert: %w", err)
 			}
@@ -150,7 +163,7 @@ func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, items []stac.Item, idx
 		}
 		args = args[:0]
 		for _, i := range idx[start:end] {
-			args = itemArgs(args, items[i])
+			args = db.itemArgs(args, items[i])
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("sqlite: insert items: %w", err)
@@ -159,28 +172,39 @@ func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, items []stac.Item, idx
 	return nil
 }
 
-func insertSQL(rows int, upsert bool) string {
+func insertSQL(rows int, upsert bool, extra []string) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, minx, miny, maxx, maxy, geometry, doc) VALUES `)
+	b.WriteString(`INSERT INTO items (collection, id, datetime, start_datetime, end_datetime, minx, miny, maxx, maxy, geometry, doc`)
+	for _, c := range extra {
+		b.WriteString(", " + c)
+	}
+	b.WriteString(") VALUES ")
+	row := "(" + placeholders(itemCols+len(extra)) + ")"
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+		b.WriteString(row)
 	}
 	if upsert {
 		b.WriteString(` ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime,
 			start_datetime = excluded.start_datetime, end_datetime = excluded.end_datetime,
 			minx = excluded.minx, miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy,
 			geometry = excluded.geometry, doc = excluded.doc`)
+		for _, c := range extra {
+			b.WriteString(", " + c + " = excluded." + c)
+		}
 	}
 	return b.String()
 }
 
 func (db *DB) replaceRow(ctx context.Context, tx *sql.Tx, it stac.Item) (int64, error) {
-	a := itemArgs(nil, it)
-	res, err := tx.ExecContext(ctx, `UPDATE items SET datetime = ?, start_datetime = ?, end_datetime = ?,
-		minx = ?, miny = ?, maxx = ?, maxy = ?, geometry = ?, doc = ? WHERE collection = ? AND id = ?`,
+	a := db.itemArgs(nil, it)
+	set := "datetime = ?, start_datetime = ?, end_datetime = ?, minx = ?, miny = ?, maxx = ?, maxy = ?, geometry = ?, doc = ?"
+	for _, c := range db.indexedCols() {
+		set += ", " + c + " = ?"
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE items SET `+set+` WHERE collection = ? AND id = ?`,
 		append(a[2:], a[0], a[1])...)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: replace item: %w", err)
