@@ -210,6 +210,7 @@ func TestWorkerCommand(t *testing.T) {
 	url := startNATS(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	done := make(chan error, 1)
 	go func() {
 		_, err := run(t, ctx, nil, "worker", "--queue", url, "--data-dir", dir, "--log-level", "error", "--ingest-linger", "10ms")
