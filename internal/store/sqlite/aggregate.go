@@ -95,7 +95,7 @@ func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggre
 	if err != nil {
 		return nil, err
 	}
-	p, err := db.compile(q, rtreeFirst)
+	p, err := db.compile(q, rtreeFirst, false)
 	if err != nil {
 		return nil, err
 	}

@@ -71,8 +71,36 @@ func buildFreeTextIndex(ctx context.Context, w *sql.DB) error {
 // ftsPhrase quotes a phrase for an FTS5 MATCH expression.
 func ftsPhrase(p string) string { return `"` + strings.ReplaceAll(p, `"`, `""`) + `"` }
 
-// freeTextSQL is the condition for a free-text query.
-func freeTextSQL(f *search.FreeText) (string, []any) {
+// freeTextSQL is the condition for a free-text query. A selective query
+// lists its matches once (rowid IN ...); a broad one is checked row by row
+// (an FTS5 rowid lookup) while the datetime index is walked, which stops at
+// the page size instead of listing half the catalog.
+func freeTextSQL(f *search.FreeText, broad bool) (string, []any) {
+	cond, args := freeTextMatch(f)
+	if !broad {
+		return cond, args
+	}
+	return strings.Replace(cond, "i.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)",
+		"EXISTS (SELECT 1 FROM items_fts WHERE items_fts MATCH ? AND items_fts.rowid = i.rowid)", 1), args
+}
+
+// broadFreeText reports whether a free-text query matches more items than
+// the probe cap.
+func (db *DB) broadFreeText(ctx context.Context, f *search.FreeText) (bool, error) {
+	cond, args := freeTextMatch(f)
+	if !strings.HasPrefix(cond, "i.rowid IN") {
+		return false, nil
+	}
+	var n int
+	err := db.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT %d)`, db.probeCap), args...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: probe the free-text index: %w", err)
+	}
+	return n >= db.probeCap, nil
+}
+
+// freeTextMatch is the set condition of a free-text query.
+func freeTextMatch(f *search.FreeText) (string, []any) {
 	var pos []string
 	if len(f.Groups) > 0 {
 		var ors []string

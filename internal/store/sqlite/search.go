@@ -69,7 +69,13 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 	if err != nil {
 		return store.Page{}, err
 	}
-	p, err := db.compile(q, rtreeFirst)
+	broadText := false
+	if !q.Q.Empty() {
+		if broadText, err = db.broadFreeText(ctx, q.Q); err != nil {
+			return store.Page{}, err
+		}
+	}
+	p, err := db.compile(q, rtreeFirst, broadText)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -235,7 +241,7 @@ func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
 // compile turns a query into SQL. Rows come out in the result order:
 // start_datetime, id, collection, all descending. rtreeFirst makes the
 // R*Tree drive a spatial query; otherwise the datetime index does.
-func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
+func (db *DB) compile(q search.Query, rtreeFirst, broadText bool) (plan, error) {
 	p := plan{limit: q.Limit + 1, keys: db.sortKeys(q.SortBy)}
 	var where []string
 	from := "items i"
@@ -295,7 +301,7 @@ func (db *DB) compile(q search.Query, rtreeFirst bool) (plan, error) {
 		}
 	}
 	if !q.Q.Empty() {
-		cond, args := freeTextSQL(q.Q)
+		cond, args := freeTextSQL(q.Q, broadText)
 		where = append(where, cond)
 		p.args = append(p.args, args...)
 	}
