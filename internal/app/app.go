@@ -13,6 +13,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/tessera-geo/tessera/internal/api"
 	"github.com/tessera-geo/tessera/internal/config"
 	"github.com/tessera-geo/tessera/internal/httpx"
@@ -30,6 +34,8 @@ type App struct {
 	// components run beside the HTTP server until the context ends (the
 	// ingest workers, for example); an error from one stops the server.
 	components []func(ctx context.Context) error
+	// metrics is the Prometheus registry served at /metrics.
+	metrics *prometheus.Registry
 }
 
 // New builds the server: opens the store and builds the HTTP handlers.
@@ -41,7 +47,8 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: st, closers: []func() error{st.Close}}
+	a := &App{cfg: cfg, log: log, store: st, closers: []func() error{st.Close}, metrics: prometheus.NewRegistry()}
+	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	acfg := api.Defaults()
 	acfg.ID, acfg.Title, acfg.Description = cfg.ID, cfg.Title, cfg.Description
 	acfg.BaseURL, acfg.RootPath = cfg.BaseURL, cfg.RootPath
@@ -64,6 +71,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 		a.Close()
 		return nil, err
 	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", srv.NotFound)
 	chain, err := a.middleware(srv.StripRootPath)
 	if err != nil {

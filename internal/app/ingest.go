@@ -40,10 +40,7 @@ func (a *App) setupIngest(ctx context.Context) error {
 	if c.Workers == 0 {
 		return nil
 	}
-	// TODO(lead): keep reg on App and mount
-	// promhttp.HandlerFor(reg, promhttp.HandlerOpts{}) at /metrics.
-	reg := prometheus.NewRegistry()
-	w := ingest.New(ingest.Deps{Queue: q, Store: a.store, Log: a.log, Metrics: ingest.NewMetrics(reg)}, IngestOptions(c))
+	w := ingest.New(ingest.Deps{Queue: q, Store: a.store, Log: a.log, Metrics: ingest.NewMetrics(a.metrics)}, IngestOptions(c))
 	a.components = append(a.components, w.Run)
 	return nil
 }

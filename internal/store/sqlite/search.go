@@ -229,13 +229,19 @@ func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
 		ors = append(ors, "(minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)")
 		args = append(args, b.MaxX, b.MinX, b.MaxY, b.MinY)
 	}
+	// A filter or free text makes the index walk longer (fewer of its rows
+	// match), so the R*Tree may drive with more candidates.
+	limit := db.probeCap
+	if q.Filter != nil || !q.Q.Empty() {
+		limit *= 8
+	}
 	var n int
 	err = db.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM items_rtree WHERE %s LIMIT %d)`,
-		strings.Join(ors, " OR "), db.probeCap), args...).Scan(&n)
+		strings.Join(ors, " OR "), limit), args...).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: probe spatial index: %w", err)
 	}
-	return n < db.probeCap, nil
+	return n < limit, nil
 }
 
 // compile turns a query into SQL. Rows come out in the result order:
