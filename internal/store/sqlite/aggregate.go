@@ -91,10 +91,10 @@ func toFloat(v any) (float64, bool) {
 // Aggregate implements store.Aggregator.
 func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggregation) ([]store.AggregationResult, error) {
 	q.Token, q.SortBy = "", nil
-	rtreeFirst, err := db.selective(ctx, q)
-	if err != nil {
-		return nil, err
-	}
+	// Aggregations read every match, in no order: the spatial index drives
+	// whenever there is one (walking the datetime index pays off only for
+	// a page).
+	rtreeFirst := q.BBox != nil || q.Intersects != nil
 	p, err := db.compile(q, rtreeFirst, false)
 	if err != nil {
 		return nil, err
