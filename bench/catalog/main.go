@@ -198,7 +198,7 @@ func run(n int, dir, bin string, reqs, conc int, reload bool) error {
 	last := deep[len(deep)-10:]
 	sort.Slice(last, func(i, j int) bool { return last[i] < last[j] })
 	fmt.Printf("| pagination walk, %d pages of 10 | %s | %s | %s | %s (pages 991–1000: p50 %s) |\n",
-		len(deep), pct(sortDur(deep), 50), pct(deep, 95), pct(deep, 99), pct(deep, 100), last[len(last)/2])
+		len(deep), pct(sortDur(deep), 50), pct(sortDur(deep), 95), pct(sortDur(deep), 99), pct(sortDur(deep), 100), last[len(last)/2].Round(10*time.Microsecond))
 	// Deep sorted pagination: pages 1 and 100 of a sort by cloud cover.
 	var sorted []time.Duration
 	next = base + "/search?limit=10&sortby=" + url.QueryEscape("+properties.eo:cloud_cover")
