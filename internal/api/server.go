@@ -109,9 +109,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	item := methods{"GET": s.item}
 	if s.cfg.Transactions {
 		collections["POST"] = s.createCollection
-		collection["PUT"], collection["PATCH"], collection["DELETE"] = s.replaceCollection, s.patchCollection, s.deleteCollection
+		collection["PUT"], collection["PATCH"], collection["DELETE"] = s.updateCollection, s.updateCollection, s.deleteCollection
 		items["POST"] = s.createItems
-		item["PUT"], item["PATCH"], item["DELETE"] = s.replaceItem, s.patchItem, s.deleteItem
+		item["PUT"], item["PATCH"], item["DELETE"] = s.updateItem, s.updateItem, s.deleteItem
 	}
 	s.route(mux, "/collections", collections)
 	s.route(mux, "/collections/{collectionId}", collection)

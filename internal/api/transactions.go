@@ -84,14 +84,6 @@ func prepareItem(raw json.RawMessage, collection, id string, created json.RawMes
 	return json.Marshal(obj)
 }
 
-func decodeItemBody(b []byte, opts stac.DecodeOptions) (stac.Item, error) {
-	it, err := stac.DecodeItem(b, opts)
-	if err != nil {
-		return stac.Item{}, err
-	}
-	return it, nil
-}
-
 // createItems handles POST /collections/{id}/items: one Feature, or a
 // FeatureCollection written all or nothing.
 func (s *Server) createItems(w http.ResponseWriter, r *http.Request) error {
@@ -123,7 +115,7 @@ func (s *Server) createItems(w http.ResponseWriter, r *http.Request) error {
 	for i, raw := range raws {
 		b, err := prepareItem(raw, cid, "", nil)
 		if err == nil {
-			items[i], err = decodeItemBody(b, opts)
+			items[i], err = stac.DecodeItem(b, opts)
 		}
 		if err != nil && !single {
 			return fmt.Errorf("features[%d]: %w", i, err)
@@ -167,21 +159,38 @@ func (s *Server) createItems(w http.ResponseWriter, r *http.Request) error {
 	return s.writeItemCollectionStatus(w, http.StatusCreated, base, page, []Link{{Rel: "root", Href: base + "/", Type: typeJSON}}, nil)
 }
 
-// replaceItem handles PUT /collections/{id}/items/{itemId}.
-func (s *Server) replaceItem(w http.ResponseWriter, r *http.Request) error {
-	cid, iid := r.PathValue("collectionId"), r.PathValue("itemId")
-	cur, err := s.store.Item(r.Context(), cid, iid)
+// checked returns the stored document a write changes, after checking
+// If-Match against it.
+func checked(r *http.Request, rec store.Record, err error) ([]byte, error) {
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := checkIfMatch(r, cur.Doc); err != nil {
-		return err
-	}
+	return rec.Doc, checkIfMatch(r, rec.Doc)
+}
+
+// newDocument reads the new document of a PUT, or applies the patch of a
+// PATCH to current.
+func (s *Server) newDocument(w http.ResponseWriter, r *http.Request, current []byte) ([]byte, error) {
 	body, err := s.readBody(w, r)
+	if err != nil || r.Method != http.MethodPatch {
+		return body, err
+	}
+	return applyPatch(r, current, body)
+}
+
+// updateItem handles PUT and PATCH /collections/{id}/items/{itemId}.
+func (s *Server) updateItem(w http.ResponseWriter, r *http.Request) error {
+	cid, iid := r.PathValue("collectionId"), r.PathValue("itemId")
+	rec, err := s.store.Item(r.Context(), cid, iid)
+	cur, err := checked(r, rec, err)
 	if err != nil {
 		return err
 	}
-	return s.writeReplacedItem(w, r, cid, iid, body, cur.Doc)
+	doc, err := s.newDocument(w, r, cur)
+	if err != nil {
+		return err
+	}
+	return s.writeReplacedItem(w, r, cid, iid, doc, cur)
 }
 
 func createdOf(doc []byte) json.RawMessage {
@@ -199,7 +208,7 @@ func (s *Server) writeReplacedItem(w http.ResponseWriter, r *http.Request, cid, 
 	if err != nil {
 		return err
 	}
-	it, err := decodeItemBody(b, s.decodeOptions())
+	it, err := stac.DecodeItem(b, s.decodeOptions())
 	if err != nil {
 		return err
 	}
@@ -243,35 +252,11 @@ func applyPatch(r *http.Request, doc, patch []byte) ([]byte, error) {
 	}
 }
 
-// patchItem handles PATCH /collections/{id}/items/{itemId}.
-func (s *Server) patchItem(w http.ResponseWriter, r *http.Request) error {
-	cid, iid := r.PathValue("collectionId"), r.PathValue("itemId")
-	cur, err := s.store.Item(r.Context(), cid, iid)
-	if err != nil {
-		return err
-	}
-	if err := checkIfMatch(r, cur.Doc); err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	patched, err := applyPatch(r, cur.Doc, body)
-	if err != nil {
-		return err
-	}
-	return s.writeReplacedItem(w, r, cid, iid, patched, cur.Doc)
-}
-
 // deleteItem handles DELETE /collections/{id}/items/{itemId}.
 func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request) error {
 	cid, iid := r.PathValue("collectionId"), r.PathValue("itemId")
-	cur, err := s.store.Item(r.Context(), cid, iid)
-	if err != nil {
-		return err
-	}
-	if err := checkIfMatch(r, cur.Doc); err != nil {
+	rec, err := s.store.Item(r.Context(), cid, iid)
+	if _, err := checked(r, rec, err); err != nil {
 		return err
 	}
 	if err := s.store.DeleteItem(r.Context(), cid, iid); err != nil {
@@ -324,53 +309,27 @@ func (s *Server) writeReplacedCollection(w http.ResponseWriter, r *http.Request,
 	return nil
 }
 
-// replaceCollection handles PUT /collections/{id}.
-func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request) error {
+// updateCollection handles PUT and PATCH /collections/{id}.
+func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("collectionId")
-	cur, err := s.store.Collection(r.Context(), id)
+	rec, err := s.store.Collection(r.Context(), id)
+	cur, err := checked(r, rec, err)
 	if err != nil {
 		return err
 	}
-	if err := checkIfMatch(r, cur.Doc); err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	doc, err := s.newDocument(w, r, cur)
 	if err != nil {
 		return err
 	}
-	return s.writeReplacedCollection(w, r, id, body)
-}
-
-// patchCollection handles PATCH /collections/{id}.
-func (s *Server) patchCollection(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("collectionId")
-	cur, err := s.store.Collection(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if err := checkIfMatch(r, cur.Doc); err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	patched, err := applyPatch(r, cur.Doc, body)
-	if err != nil {
-		return err
-	}
-	return s.writeReplacedCollection(w, r, id, patched)
+	return s.writeReplacedCollection(w, r, id, doc)
 }
 
 // deleteCollection handles DELETE /collections/{id}: the collection and
 // all its items.
 func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("collectionId")
-	cur, err := s.store.Collection(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if err := checkIfMatch(r, cur.Doc); err != nil {
+	rec, err := s.store.Collection(r.Context(), id)
+	if _, err := checked(r, rec, err); err != nil {
 		return err
 	}
 	if err := s.store.DeleteCollection(r.Context(), id); err != nil {
