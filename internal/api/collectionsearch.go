@@ -264,9 +264,7 @@ func (s *Server) searchCollections(w http.ResponseWriter, r *http.Request) error
 		{Rel: "parent", Href: base + "/", Type: typeJSON},
 	}
 	if next != "" {
-		nq := cloneValues(v)
-		nq.Set("token", next)
-		links = append(links, Link{Rel: "next", Href: s.selfURL(r, nq), Type: typeJSON})
+		links = append(links, s.nextLink(r, v, next, typeJSON))
 	}
 	buf.WriteString(`],"links":`)
 	buf.Write(mustJSON(links))

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -131,9 +132,7 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request) error {
 		{Rel: "parent", Href: base + "/", Type: typeJSON},
 	}
 	if page.Next != "" {
-		nq := cloneValues(q)
-		nq.Set("token", page.Next)
-		links = append(links, Link{Rel: "next", Href: s.selfURL(r, nq), Type: typeJSON})
+		links = append(links, s.nextLink(r, q, page.Next, typeJSON))
 	}
 	buf.WriteString(`],"links":`)
 	buf.Write(mustJSON(links))
@@ -190,10 +189,7 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sq.Collections = []string{cid}
-	if err := s.checkQuery(r.Context(), sq); err != nil {
-		return err
-	}
-	page, err := s.store.Search(r.Context(), sq)
+	page, err := s.search(r.Context(), sq)
 	if err != nil {
 		return err
 	}
@@ -205,9 +201,7 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 		{Rel: "collection", Href: base + "/collections/" + pathEscape(cid), Type: typeJSON},
 	}
 	if page.Next != "" {
-		nq := cloneValues(q)
-		nq.Set("token", page.Next)
-		links = append(links, Link{Rel: "next", Href: s.selfURL(r, nq), Type: typeGeoJSON})
+		links = append(links, s.nextLink(r, q, page.Next, typeGeoJSON))
 	}
 	return s.writeItemCollection(w, base, page, links, sq.Fields)
 }
@@ -218,10 +212,7 @@ func (s *Server) searchGET(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkQuery(r.Context(), sq); err != nil {
-		return err
-	}
-	page, err := s.store.Search(r.Context(), sq)
+	page, err := s.search(r.Context(), sq)
 	if err != nil {
 		return err
 	}
@@ -231,9 +222,7 @@ func (s *Server) searchGET(w http.ResponseWriter, r *http.Request) error {
 		{Rel: "root", Href: base + "/", Type: typeJSON},
 	}
 	if page.Next != "" {
-		nq := cloneValues(q)
-		nq.Set("token", page.Next)
-		links = append(links, Link{Rel: "next", Href: s.selfURL(r, nq), Type: typeGeoJSON, Method: "GET"})
+		links = append(links, s.nextLink(r, q, page.Next, typeGeoJSON))
 	}
 	return s.writeItemCollection(w, base, page, links, sq.Fields)
 }
@@ -247,10 +236,7 @@ func (s *Server) searchPOST(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkQuery(r.Context(), sq); err != nil {
-		return err
-	}
-	page, err := s.store.Search(r.Context(), sq)
+	page, err := s.search(r.Context(), sq)
 	if err != nil {
 		return err
 	}
@@ -309,4 +295,21 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// search runs a parsed search after checking it against what the store
+// supports and what the catalog holds.
+func (s *Server) search(ctx context.Context, sq search.Query) (store.Page, error) {
+	if err := s.checkQuery(ctx, sq); err != nil {
+		return store.Page{}, err
+	}
+	return s.store.Search(ctx, sq)
+}
+
+// nextLink is the GET link to the page after token: the request's own
+// query with the token set.
+func (s *Server) nextLink(r *http.Request, q url.Values, token, mediaType string) Link {
+	nq := cloneValues(q)
+	nq.Set("token", token)
+	return Link{Rel: "next", Href: s.selfURL(r, nq), Type: mediaType, Method: "GET"}
 }
