@@ -4,11 +4,7 @@ package app_test
 
 import (
 	"bytes"
-	"fmt"
 	"image/png"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 )
 
@@ -16,25 +12,7 @@ import (
 // through the whole serve stack (STAC API routes and tiler on one mux,
 // the SQLite store as item finder and search registry).
 func TestMosaicThroughServe(t *testing.T) {
-	dir := t.TempDir()
-	raw, cog := filepath.Join(dir, "raw.tif"), filepath.Join(dir, "cog.tif")
-	for _, args := range [][]string{
-		{"gdal_create", "-of", "GTiff", "-outsize", "512", "512", "-bands", "3", "-ot", "Byte", "-burn", "200", "-burn", "100", "-burn", "50",
-			"-a_srs", "EPSG:4326", "-a_ullr", "10", "50", "11", "49", raw},
-		{"gdal_translate", "-q", "-of", "COG", raw, cog},
-	} {
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
-	}
-	item := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":"mosaic-item","collection":"landsat-8-l1",
-		"geometry":{"type":"Polygon","coordinates":[[[10,49],[11,49],[11,50],[10,50],[10,49]]]},
-		"properties":{"datetime":"2031-05-01T10:00:00Z"},
-		"assets":{"visual":{"href":%q,"type":"image/tiff; application=geotiff; profile=cloud-optimized","roles":["visual"]}},"links":[]}`, cog)
-	itemFile := filepath.Join(dir, "item.json")
-	if err := os.WriteFile(itemFile, []byte(item), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	itemFile, _ := cogItem(t, "mosaic-item", "2031-05-01T10:00:00Z")
 	srv := newServer(t, 0, nil, itemFile)
 	reg := do(t, nil, "POST", srv.URL+"/searches/register", `{"collections":["landsat-8-l1"],"ids":["mosaic-item"],"metadata":{"name":"m"}}`)
 	id, _ := reg.json["id"].(string)

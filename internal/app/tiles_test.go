@@ -16,25 +16,7 @@ import (
 // TestTilesThroughServe renders tiles of a catalog item's COG and of a COG
 // by URL through the whole serve stack (store → item → asset → GDAL → PNG).
 func TestTilesThroughServe(t *testing.T) {
-	dir := t.TempDir()
-	raw, cog := filepath.Join(dir, "raw.tif"), filepath.Join(dir, "cog.tif")
-	for _, args := range [][]string{
-		{"gdal_create", "-of", "GTiff", "-outsize", "512", "512", "-bands", "3", "-ot", "Byte", "-burn", "200", "-burn", "100", "-burn", "50",
-			"-a_srs", "EPSG:4326", "-a_ullr", "10", "50", "11", "49", raw},
-		{"gdal_translate", "-q", "-of", "COG", raw, cog},
-	} {
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
-	}
-	item := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":"cog-item","collection":"landsat-8-l1",
-		"geometry":{"type":"Polygon","coordinates":[[[10,49],[11,49],[11,50],[10,50],[10,49]]]},
-		"properties":{"datetime":"2021-05-01T10:00:00Z"},
-		"assets":{"visual":{"href":%q,"type":"image/tiff; application=geotiff; profile=cloud-optimized","roles":["visual"]}},"links":[]}`, cog)
-	itemFile := filepath.Join(dir, "item.json")
-	if err := os.WriteFile(itemFile, []byte(item), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	itemFile, cog := cogItem(t, "cog-item", "2021-05-01T10:00:00Z")
 	srv := newServer(t, 0, nil, itemFile)
 	// z=10 tile over (10.5°E, 49.5°N).
 	for name, u := range map[string]string{
@@ -61,4 +43,32 @@ func TestTilesThroughServe(t *testing.T) {
 	if r := do(t, nil, "GET", srv.URL+"/collections/landsat-8-l1/items/cog-item/tiles/WebMercatorQuad/10/1/1.png?assets=visual", ""); r.status != 404 {
 		t.Fatalf("tile outside the data: %d", r.status)
 	}
+}
+
+// cogItem writes a 512² RGB COG (constant 200,100,50 over 10–11°E,
+// 49–50°N) and a landsat-8-l1 item whose visual asset is that COG; it
+// returns the item file (for newServer) and the COG path.
+func cogItem(t *testing.T, id, datetime string) (itemFile, cog string) {
+	t.Helper()
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "raw.tif")
+	cog = filepath.Join(dir, "cog.tif")
+	for _, args := range [][]string{
+		{"gdal_create", "-of", "GTiff", "-outsize", "512", "512", "-bands", "3", "-ot", "Byte", "-burn", "200", "-burn", "100", "-burn", "50",
+			"-a_srs", "EPSG:4326", "-a_ullr", "10", "50", "11", "49", raw},
+		{"gdal_translate", "-q", "-of", "COG", raw, cog},
+	} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	item := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":%q,"collection":"landsat-8-l1",
+		"geometry":{"type":"Polygon","coordinates":[[[10,49],[11,49],[11,50],[10,50],[10,49]]]},
+		"properties":{"datetime":%q},
+		"assets":{"visual":{"href":%q,"type":"image/tiff; application=geotiff; profile=cloud-optimized","roles":["visual"]}},"links":[]}`, id, datetime, cog)
+	itemFile = filepath.Join(dir, "item.json")
+	if err := os.WriteFile(itemFile, []byte(item), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return itemFile, cog
 }
