@@ -11,11 +11,18 @@ import (
 	"github.com/tessera-geo/tessera/internal/raster"
 )
 
-// Method combines images of the same grid into one.
+// Method combines images of one grid into one.
 type Method interface {
-	// Feed adds the next image in priority order. Every image must have
-	// the width, height and band count of the first one (ErrMismatch).
+	// Feed adds the next image in priority order; it covers the whole
+	// grid (without a grid from NewOnGrid, the first image sets it). Every
+	// image must have the grid's size and the band count of the first one
+	// (ErrMismatch).
 	Feed(img *raster.Image) error
+	// FeedAt adds the next image in priority order, placed with its top
+	// left pixel at (x0, y0) of the grid: the grid's pixels outside it
+	// are not valid in this image. It must fit in the grid (ErrMismatch),
+	// and the grid must be set (NewOnGrid or an earlier Feed).
+	FeedAt(img *raster.Image, x0, y0 int) error
 	// Done reports that further images cannot change the result.
 	Done() bool
 	// Result returns the combined image, or nil when nothing was fed.
@@ -36,7 +43,29 @@ var ErrMismatch = errors.New("mosaic: image does not match the mosaic grid")
 // Names lists the methods in a stable order.
 var Names = []string{"first", "highest", "lowest", "mean", "median", "stdev", "count", "lastbandlow", "lastbandhigh"}
 
-// New returns a fresh method by name (case-insensitive).
+// Grid is the pixel grid of a mosaic.
+type Grid struct {
+	Width, Height int
+	CRS           string
+	Bounds        [4]float64
+}
+
+// NewOnGrid returns a fresh method by name on grid g: images may then be
+// fed at an offset (FeedAt) from the first one on.
+func NewOnGrid(name string, g Grid) (Method, error) {
+	if g.Width <= 0 || g.Height <= 0 {
+		return nil, fmt.Errorf("%w: empty grid %dx%d", ErrMismatch, g.Width, g.Height)
+	}
+	m, err := New(name)
+	if err != nil {
+		return nil, err
+	}
+	m.(interface{ setGrid(Grid) }).setGrid(g)
+	return m, nil
+}
+
+// New returns a fresh method by name (case-insensitive); the first image
+// fed sets its grid.
 func New(name string) (Method, error) {
 	switch strings.ToLower(name) {
 	case "first":
@@ -61,29 +90,52 @@ func New(name string) (Method, error) {
 	return nil, fmt.Errorf("unknown pixel selection method %q (one of %s)", name, strings.Join(Names, ", "))
 }
 
-// base holds the output image and the checks shared by every method.
+// base holds the grid, the output image and the checks shared by every
+// method.
 type base struct {
-	out *raster.Image
+	grid    Grid
+	hasGrid bool
+	out     *raster.Image
 }
 
-// check validates img against the first image and allocates the output
-// (a copy of the grid with every pixel masked) on the first call.
-func (b *base) check(img *raster.Image, bands int) error {
+func (b *base) setGrid(g Grid) { b.grid, b.hasGrid = g, true }
+
+// whole checks that img covers the whole grid (Feed), setting the grid
+// from it when there is none yet.
+func (b *base) whole(img *raster.Image) error {
 	if img == nil || img.Width <= 0 || img.Height <= 0 || len(img.Bands) == 0 {
 		return fmt.Errorf("%w: empty image", ErrMismatch)
 	}
+	if !b.hasGrid {
+		b.setGrid(Grid{Width: img.Width, Height: img.Height, CRS: img.CRS, Bounds: img.Bounds})
+	}
+	if img.Width != b.grid.Width || img.Height != b.grid.Height {
+		return fmt.Errorf("%w: %dx%d, want %dx%d", ErrMismatch, img.Width, img.Height, b.grid.Width, b.grid.Height)
+	}
+	return nil
+}
+
+// check validates img placed at (x0, y0) against the grid and allocates
+// the output (the grid with every pixel masked) on the first call.
+func (b *base) check(img *raster.Image, x0, y0, bands int) error {
+	if img == nil || img.Width <= 0 || img.Height <= 0 || len(img.Bands) == 0 {
+		return fmt.Errorf("%w: empty image", ErrMismatch)
+	}
+	if !b.hasGrid {
+		return fmt.Errorf("%w: no grid (NewOnGrid, or Feed a whole image first)", ErrMismatch)
+	}
+	g := b.grid
+	if x0 < 0 || y0 < 0 || x0+img.Width > g.Width || y0+img.Height > g.Height {
+		return fmt.Errorf("%w: %dx%d at %d,%d is outside the %dx%d grid", ErrMismatch, img.Width, img.Height, x0, y0, g.Width, g.Height)
+	}
 	if b.out == nil {
-		b.out = &raster.Image{Width: img.Width, Height: img.Height, DataType: img.DataType, CRS: img.CRS, Bounds: img.Bounds,
+		b.out = &raster.Image{Width: g.Width, Height: g.Height, DataType: img.DataType, CRS: g.CRS, Bounds: g.Bounds,
 			BandNames: append([]string(nil), img.BandNames[:min(bands, len(img.BandNames))]...),
-			Mask:      make([]uint8, img.Width*img.Height)}
+			Mask:      make([]uint8, g.Width*g.Height)}
 		b.out.Bands = make([][]float64, bands)
 		for i := range b.out.Bands {
-			b.out.Bands[i] = make([]float64, img.Width*img.Height)
+			b.out.Bands[i] = make([]float64, g.Width*g.Height)
 		}
-		return nil
-	}
-	if img.Width != b.out.Width || img.Height != b.out.Height {
-		return fmt.Errorf("%w: %dx%d, want %dx%d", ErrMismatch, img.Width, img.Height, b.out.Width, b.out.Height)
 	}
 	return nil
 }
@@ -95,6 +147,14 @@ func (b *base) checkBands(img *raster.Image, want int) error {
 	return nil
 }
 
+// rows calls f for each row of img placed at (x0, y0): o is the grid
+// index of the row's first pixel, i the image's, n the row length.
+func (b *base) rows(img *raster.Image, x0, y0 int, f func(o, i, n int)) {
+	for y := 0; y < img.Height; y++ {
+		f((y0+y)*b.grid.Width+x0, y*img.Width, img.Width)
+	}
+}
+
 func (b *base) Result() *raster.Image { return b.out }
 
 // first keeps, per pixel, the first valid sample.
@@ -104,28 +164,38 @@ type first struct {
 }
 
 func (m *first) Feed(img *raster.Image) error {
+	if err := m.whole(img); err != nil {
+		return err
+	}
+	return m.FeedAt(img, 0, 0)
+}
+
+func (m *first) FeedAt(img *raster.Image, x0, y0 int) error {
 	fresh := m.out == nil
-	if err := m.check(img, len(img.Bands)); err != nil {
+	if err := m.check(img, x0, y0, len(img.Bands)); err != nil {
 		return err
 	}
 	if err := m.checkBands(img, len(m.out.Bands)); err != nil {
 		return err
 	}
 	if fresh {
-		m.missing = img.Width * img.Height
+		m.missing = m.grid.Width * m.grid.Height
 		m.out.DataType = img.DataType
 	}
 	m.out.DataType = widen(m.out.DataType, img.DataType)
-	for i := range m.out.Mask {
-		if m.out.Mask[i] != 0 || !img.Valid(i) {
-			continue
+	mask := m.out.Mask
+	m.rows(img, x0, y0, func(o, i, n int) {
+		for k := 0; k < n; k, o, i = k+1, o+1, i+1 {
+			if mask[o] != 0 || !img.Valid(i) {
+				continue
+			}
+			for b, ob := range m.out.Bands {
+				ob[o] = img.Bands[b][i]
+			}
+			mask[o] = 255
+			m.missing--
 		}
-		for b := range m.out.Bands {
-			m.out.Bands[b][i] = img.Bands[b][i]
-		}
-		m.out.Mask[i] = 255
-		m.missing--
-	}
+	})
 	return nil
 }
 
@@ -159,16 +229,20 @@ type extreme struct {
 }
 
 func (m *extreme) Feed(img *raster.Image) error {
-	if m.out == nil {
+	if err := m.whole(img); err != nil {
+		return err
+	}
+	return m.FeedAt(img, 0, 0)
+}
+
+func (m *extreme) FeedAt(img *raster.Image, x0, y0 int) error {
+	if m.out == nil && img != nil {
 		if m.lastBand && len(img.Bands) < 2 {
 			return fmt.Errorf("%w: lastband methods need at least 2 bands", ErrMismatch)
 		}
-		m.n = len(img.Bands)
-		// keep the decision band while feeding; Result drops it
-		if err := m.check(img, m.n); err != nil {
-			return err
-		}
-	} else if err := m.check(img, m.n); err != nil {
+		m.n = len(img.Bands) // keep the decision band while feeding; Result drops it
+	}
+	if err := m.check(img, x0, y0, m.n); err != nil {
 		return err
 	}
 	if err := m.checkBands(img, m.n); err != nil {
@@ -182,31 +256,34 @@ func (m *extreme) Feed(img *raster.Image) error {
 		return v < cur
 	}
 	last := m.n - 1
-	for i := range m.out.Mask {
-		if !img.Valid(i) {
-			continue
-		}
-		if m.out.Mask[i] == 0 {
-			for b := range m.out.Bands {
-				m.out.Bands[b][i] = img.Bands[b][i]
+	mask := m.out.Mask
+	m.rows(img, x0, y0, func(o, i, n int) {
+		for k := 0; k < n; k, o, i = k+1, o+1, i+1 {
+			if !img.Valid(i) {
+				continue
 			}
-			m.out.Mask[i] = 255
-			continue
-		}
-		if m.lastBand {
-			if better(img.Bands[last][i], m.out.Bands[last][i]) {
-				for b := range m.out.Bands {
-					m.out.Bands[b][i] = img.Bands[b][i]
+			if mask[o] == 0 {
+				for b, ob := range m.out.Bands {
+					ob[o] = img.Bands[b][i]
+				}
+				mask[o] = 255
+				continue
+			}
+			if m.lastBand {
+				if better(img.Bands[last][i], m.out.Bands[last][o]) {
+					for b, ob := range m.out.Bands {
+						ob[o] = img.Bands[b][i]
+					}
+				}
+				continue
+			}
+			for b, ob := range m.out.Bands {
+				if better(img.Bands[b][i], ob[o]) {
+					ob[o] = img.Bands[b][i]
 				}
 			}
-			continue
 		}
-		for b := range m.out.Bands {
-			if better(img.Bands[b][i], m.out.Bands[b][i]) {
-				m.out.Bands[b][i] = img.Bands[b][i]
-			}
-		}
-	}
+	})
 	return nil
 }
 
@@ -235,8 +312,15 @@ type stack struct {
 }
 
 func (m *stack) Feed(img *raster.Image) error {
+	if err := m.whole(img); err != nil {
+		return err
+	}
+	return m.FeedAt(img, 0, 0)
+}
+
+func (m *stack) FeedAt(img *raster.Image, x0, y0 int) error {
 	fresh := m.out == nil
-	if err := m.check(img, len(img.Bands)); err != nil {
+	if err := m.check(img, x0, y0, len(img.Bands)); err != nil {
 		return err
 	}
 	if err := m.checkBands(img, len(m.out.Bands)); err != nil {
@@ -245,20 +329,23 @@ func (m *stack) Feed(img *raster.Image) error {
 	if fresh {
 		m.per = make([][][]float64, len(img.Bands))
 		for b := range m.per {
-			m.per[b] = make([][]float64, img.Width*img.Height)
+			m.per[b] = make([][]float64, m.grid.Width*m.grid.Height)
 		}
 	}
 	m.out.DataType = widen(m.out.DataType, img.DataType)
 	m.done = false
-	for i := range m.out.Mask {
-		if !img.Valid(i) {
-			continue
+	mask := m.out.Mask
+	m.rows(img, x0, y0, func(o, i, n int) {
+		for k := 0; k < n; k, o, i = k+1, o+1, i+1 {
+			if !img.Valid(i) {
+				continue
+			}
+			mask[o] = 255
+			for b, pb := range m.per {
+				pb[o] = append(pb[o], img.Bands[b][i])
+			}
 		}
-		m.out.Mask[i] = 255
-		for b := range m.per {
-			m.per[b][i] = append(m.per[b][i], img.Bands[b][i])
-		}
-	}
+	})
 	return nil
 }
 
@@ -326,8 +413,21 @@ type count struct {
 }
 
 func (m *count) Feed(img *raster.Image) error {
-	if err := m.check(img, 1); err != nil {
+	if err := m.whole(img); err != nil {
 		return err
+	}
+	return m.FeedAt(img, 0, 0)
+}
+
+func (m *count) FeedAt(img *raster.Image, x0, y0 int) error {
+	fresh := m.out == nil
+	if err := m.check(img, x0, y0, 1); err != nil {
+		return err
+	}
+	if fresh {
+		for i := range m.out.Mask {
+			m.out.Mask[i] = 255
+		}
 	}
 	m.n++
 	m.out.BandNames = []string{"count"}
@@ -335,12 +435,14 @@ func (m *count) Feed(img *raster.Image) error {
 	if m.n > 255 {
 		m.out.DataType = raster.Uint16
 	}
-	for i := range m.out.Mask {
-		m.out.Mask[i] = 255
-		if img.Valid(i) {
-			m.out.Bands[0][i]++
+	c := m.out.Bands[0]
+	m.rows(img, x0, y0, func(o, i, n int) {
+		for k := 0; k < n; k, o, i = k+1, o+1, i+1 {
+			if img.Valid(i) {
+				c[o]++
+			}
 		}
-	}
+	})
 	return nil
 }
 

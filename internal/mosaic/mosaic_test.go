@@ -151,3 +151,87 @@ func TestFirstCovered(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedAt: an image fed at an offset gives what the same image padded
+// to the grid (masked outside) gives through Feed, for every method.
+func TestFeedAt(t *testing.T) {
+	const gw, gh = 5, 4
+	// part builds a w×h image whose values depend on the grid position.
+	part := func(w, h, seed int, hole int) *raster.Image {
+		m := raster.NewImage(w, h, 2, raster.Uint16)
+		for i := 0; i < w*h; i++ {
+			m.Bands[0][i] = float64((i*7 + seed*13) % 23)
+			m.Bands[1][i] = float64((i*5 + seed*3) % 17)
+		}
+		if hole >= 0 {
+			m.Mask[hole] = 0
+		}
+		return m
+	}
+	pad := func(img *raster.Image, x0, y0 int) *raster.Image {
+		out := raster.NewImage(gw, gh, len(img.Bands), img.DataType)
+		for i := range out.Mask {
+			out.Mask[i] = 0
+		}
+		for y := 0; y < img.Height; y++ {
+			for x := 0; x < img.Width; x++ {
+				o, i := (y0+y)*gw+x0+x, y*img.Width+x
+				for b := range img.Bands {
+					out.Bands[b][o] = img.Bands[b][i]
+				}
+				out.Mask[o] = img.Mask[i]
+			}
+		}
+		return out
+	}
+	feeds := []struct {
+		img    *raster.Image
+		x0, y0 int
+	}{{part(3, 2, 1, 0), 1, 1}, {part(5, 1, 2, -1), 0, 3}, {part(2, 4, 3, 5), 3, 0}, {part(5, 4, 4, 7), 0, 0}}
+	for _, name := range mosaic.Names {
+		t.Run(name, func(t *testing.T) {
+			placed, err := mosaic.NewOnGrid(name, mosaic.Grid{Width: gw, Height: gh})
+			if err != nil {
+				t.Fatal(err)
+			}
+			padded, _ := mosaic.New(name)
+			for _, f := range feeds {
+				if err := placed.FeedAt(f.img, f.x0, f.y0); err != nil {
+					t.Fatal(err)
+				}
+				if err := padded.Feed(pad(f.img, f.x0, f.y0)); err != nil {
+					t.Fatal(err)
+				}
+				if placed.Done() != padded.Done() {
+					t.Fatalf("Done %v, padded %v", placed.Done(), padded.Done())
+				}
+			}
+			got, want := placed.Result(), padded.Result()
+			if len(got.Bands) != len(want.Bands) || got.DataType != want.DataType {
+				t.Fatalf("%d bands %s, want %d %s", len(got.Bands), got.DataType, len(want.Bands), want.DataType)
+			}
+			for i := range want.Mask {
+				if got.Valid(i) != want.Valid(i) {
+					t.Fatalf("pixel %d valid=%v, want %v", i, got.Valid(i), want.Valid(i))
+				}
+				for b := range want.Bands {
+					if want.Valid(i) && got.Bands[b][i] != want.Bands[b][i] {
+						t.Errorf("band %d pixel %d = %v, want %v", b, i, got.Bands[b][i], want.Bands[b][i])
+					}
+				}
+			}
+		})
+	}
+	t.Run("outside the grid", func(t *testing.T) {
+		m, _ := mosaic.NewOnGrid("first", mosaic.Grid{Width: gw, Height: gh})
+		for _, at := range [][2]int{{3, 0}, {-1, 0}, {0, 3}} {
+			if err := m.FeedAt(part(3, 2, 1, -1), at[0], at[1]); !errors.Is(err, mosaic.ErrMismatch) {
+				t.Errorf("at %v: %v", at, err)
+			}
+		}
+		fresh, _ := mosaic.New("first")
+		if err := fresh.FeedAt(part(3, 2, 1, -1), 0, 0); !errors.Is(err, mosaic.ErrMismatch) {
+			t.Errorf("FeedAt without a grid: %v", err)
+		}
+	})
+}

@@ -360,38 +360,36 @@ func (s *Server) openItem(ctx context.Context, it *stacItem, p *renderParams) (*
 	return t, nil
 }
 
-// readItem reads one item into w and applies the expression; nil when the
-// item has no data there, lacks the assets, or covers only pixels that
-// covered reports as filled (skipped without reading).
-func (s *Server) readItem(ctx context.Context, it *stacItem, p *renderParams, w raster.Window, covered func(x0, y0, x1, y1 int) bool) (*raster.Image, error) {
+// readItem reads one item into the part of w its assets can touch and
+// applies the expression; the image goes at (x0, y0) of w. img is nil
+// when the item has no data there, lacks the assets, or covers only
+// pixels that covered reports as filled (skipped without reading).
+func (s *Server) readItem(ctx context.Context, it *stacItem, p *renderParams, w raster.Window, covered func(x0, y0, x1, y1 int) bool) (img *raster.Image, x0, y0 int, err error) {
 	tg, err := s.openItem(ctx, it, p)
 	if err != nil || tg == nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
 	defer tg.close()
 	sub, x0, y0, ok := clipWindow(ctx, tg, w)
 	if !ok || covered != nil && covered(x0, y0, x0+sub.Width, y0+sub.Height) {
-		return nil, nil
+		return nil, 0, 0, nil
 	}
 	if s.cfg.Mosaic.FullWindowReads {
 		sub, x0, y0 = w, 0, 0
 	}
-	img, err := s.readWindow(ctx, tg, p, sub, &timings{})
+	img, err = s.readWindow(ctx, tg, p, sub, &timings{})
 	if err != nil {
 		if errors.Is(err, raster.ErrOutsideBounds) {
-			return nil, nil
+			return nil, 0, 0, nil
 		}
-		return nil, err
-	}
-	if sub.Width != w.Width || sub.Height != w.Height {
-		img = padImage(img, w, x0, y0)
+		return nil, 0, 0, err
 	}
 	if p.expr != nil {
 		if img, err = post(img, &renderParams{expr: p.expr}, tg); err != nil {
-			return nil, err
+			return nil, 0, 0, err
 		}
 	}
-	return img, nil
+	return img, x0, y0, nil
 }
 
 // clipWindow shrinks w to the pixels of its grid that the item's assets
@@ -426,30 +424,6 @@ func clipWindow(ctx context.Context, tg *target, w raster.Window) (sub raster.Wi
 	return sub, x0, y0, true
 }
 
-// padImage places img at (x0, y0) of an image of w's grid, masked elsewhere.
-func padImage(img *raster.Image, w raster.Window, x0, y0 int) *raster.Image {
-	out := &raster.Image{Width: w.Width, Height: w.Height, DataType: img.DataType, CRS: w.CRS, Bounds: w.Bounds,
-		BandNames: img.BandNames, Mask: make([]uint8, w.Width*w.Height)}
-	for _, b := range img.Bands {
-		nb := make([]float64, w.Width*w.Height)
-		for y := 0; y < img.Height; y++ {
-			copy(nb[(y0+y)*w.Width+x0:], b[y*img.Width:(y+1)*img.Width])
-		}
-		out.Bands = append(out.Bands, nb)
-	}
-	for y := 0; y < img.Height; y++ {
-		row := out.Mask[(y0+y)*w.Width+x0 : (y0+y)*w.Width+x0+img.Width]
-		if img.Mask == nil {
-			for i := range row {
-				row[i] = 255
-			}
-		} else {
-			copy(row, img.Mask[y*img.Width:(y+1)*img.Width])
-		}
-	}
-	return out
-}
-
 // mosaicResult is a combined image and how it was made.
 type mosaicResult struct {
 	img      *raster.Image // nil when no item had valid pixels
@@ -464,15 +438,16 @@ type mosaicResult struct {
 // the pixel-selection method until it is done, the items end or the time
 // limit passes.
 func (s *Server) runMosaic(ctx context.Context, items []*stacItem, mp *mosaicParams, w raster.Window, tm *timings) (*mosaicResult, error) {
-	m, err := mosaic.New(mp.method)
+	m, err := mosaic.NewOnGrid(mp.method, mosaic.Grid{Width: w.Width, Height: w.Height, CRS: w.CRS, Bounds: w.Bounds})
 	if err != nil {
 		return nil, httpx.BadRequest("pixel_selection", "%v", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type res struct {
-		img *raster.Image
-		err error
+		img    *raster.Image
+		x0, y0 int
+		err    error
 	}
 	// "first" with skipcovered: an item whose pixels are all filled
 	// already is not read (the method's state is shared with the reads)
@@ -498,8 +473,8 @@ func (s *Server) runMosaic(ctx context.Context, items []*stacItem, mp *mosaicPar
 				return
 			}
 			go func() {
-				img, err := s.readItem(ctx, it, &mp.renderParams, w, covered)
-				results[i] <- res{img, err}
+				img, x0, y0, err := s.readItem(ctx, it, &mp.renderParams, w, covered)
+				results[i] <- res{img, x0, y0, err}
 			}()
 		}
 	}()
@@ -535,7 +510,7 @@ loop:
 		}
 		t0 := time.Now()
 		mu.Lock()
-		err := m.Feed(r.img)
+		err := m.FeedAt(r.img, r.x0, r.y0)
 		mu.Unlock()
 		if err != nil {
 			done()
