@@ -50,15 +50,6 @@ func (a *App) authConfig() (auth.Config, error) {
 	return c, nil
 }
 
-// restrictionsPossible reports whether requests may see different parts
-// of the catalog (then caches shared between requests must be keyed by
-// auth.CacheKey).
-func (a *App) restrictionsPossible() bool {
-	s := a.cfg.Security
-	return s.AuthJWKSURL != "" || s.AuthKeyFile != "" || s.AuthAPIKeysFile != "" || s.AuthAPIKeys != "" ||
-		s.AuthAnonymousCollections != nil || s.AuthTrustedHeaders || s.PreHookURL != ""
-}
-
 // middleware is the HTTP chain around the routes, outermost first.
 func (a *App) middleware(stripRoot httpx.Middleware) ([]httpx.Middleware, error) {
 	s := a.cfg.Security

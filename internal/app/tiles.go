@@ -19,12 +19,6 @@ func (a *App) registerTiles(mux *http.ServeMux) error {
 	cfg.AllowedHosts = a.cfg.TilesAllowedHosts
 	cfg.AllowedBuckets = a.cfg.TilesAllowedBuckets
 	cfg.S3Endpoint = a.cfg.S3Endpoint
-	if a.restrictionsPossible() {
-		// The mosaic item cache is keyed by search and tile, not by
-		// principal: with restrictions it would serve one principal's
-		// items to another. Off until its key includes auth.CacheKey.
-		cfg.Mosaic.CacheTTL = 0
-	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -33,9 +27,10 @@ func (a *App) registerTiles(mux *http.ServeMux) error {
 		return err
 	}
 	a.closers = append(a.closers, closer)
-	// Tiles read the catalog as the request's principal sees it.
+	// Tiles read the catalog as the request's principal sees it, and
+	// cache per-tile mosaic searches per restriction.
 	view := auth.NewStore(a.store)
-	deps := tiles.Deps{Log: a.log, Reader: reader, Items: storeItems{view}, Finder: tiles.StoreFinder{Searcher: view}}
+	deps := tiles.Deps{Log: a.log, Reader: reader, Items: storeItems{view}, Finder: tiles.StoreFinder{Searcher: view}, Partition: auth.CacheKey}
 	if reg, ok := a.store.(store.SearchRegistry); ok {
 		deps.Searches = reg
 	}

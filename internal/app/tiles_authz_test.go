@@ -4,11 +4,14 @@ package app_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"testing"
 
 	"github.com/tessera-geo/tessera/internal/auth"
@@ -70,6 +73,63 @@ func TestTilesAuthorization(t *testing.T) {
 			}
 			if _, _, _, a := img.At(128, 128).RGBA(); a != 0 {
 				t.Fatalf("restricted mosaic %s shows the invisible item", u)
+			}
+		}
+	}
+}
+
+// TestMosaicCachePerPrincipal: the per-tile search cache of mosaics is on
+// with authorization, keyed by what the caller may see: two principals
+// with access to different collections get different items from the same
+// tile of the same search, whoever asks first, and again from the cache.
+func TestMosaicCachePerPrincipal(t *testing.T) {
+	l8File, _ := cogItem(t, "l8-item", "2031-05-01T10:00:00Z")
+	raw, err := os.ReadFile(l8File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1 := bytes.Replace(bytes.Replace(raw, []byte(`"landsat-8-l1"`), []byte(`"`+colS1+`"`), 1), []byte(`"l8-item"`), []byte(`"s1-item"`), 1)
+	s1File := filepath.Join(t.TempDir(), "s1.json")
+	if err := os.WriteFile(s1File, s1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, 0, func(c *config.Serve) {
+		c.AuthAPIKeys = fmt.Sprintf(`[{"name":"l8","sha256":%q,"scopes":["read"],"collections":[%q]},
+			{"name":"s1","sha256":%q,"scopes":["read"],"collections":[%q]}]`, auth.HashAPIKey("l8"), colL8, auth.HashAPIKey("s1"), colS1)
+	}, l8File, s1File)
+	reg := do(t, nil, "POST", srv.URL+"/searches/register", `{"collections":["`+colL8+`","`+colS1+`"],"ids":["l8-item","s1-item"]}`)
+	id, _ := reg.json["id"].(string)
+	if id == "" {
+		t.Fatalf("register: %d %s", reg.status, reg.body)
+	}
+	assets := srv.URL + "/searches/" + id + "/tiles/WebMercatorQuad/10/541/349/assets?exitwhenfull=false&skipcovered=false"
+	ids := func(key string) []string {
+		t.Helper()
+		var hdr []string
+		if key != "" {
+			hdr = []string{"X-API-Key", key}
+		}
+		r := do(t, nil, "GET", assets, "", hdr...)
+		var items []struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(r.body, &items); r.status != 200 || err != nil {
+			t.Fatalf("assets as %q: %d %s", key, r.status, r.body)
+		}
+		var out []string
+		for _, it := range items {
+			out = append(out, it.ID)
+		}
+		sort.Strings(out)
+		return out
+	}
+	for round := range 2 { // the second round answers from the cache
+		for _, c := range []struct {
+			key  string
+			want []string
+		}{{"", []string{"l8-item", "s1-item"}}, {"l8", []string{"l8-item"}}, {"s1", []string{"s1-item"}}} {
+			if got := ids(c.key); !slices.Equal(got, c.want) {
+				t.Errorf("round %d, key %q: items %v, want %v", round, c.key, got, c.want)
 			}
 		}
 	}

@@ -228,9 +228,14 @@ type tileItems struct {
 }
 
 // itemsForBox finds the items of ms intersecting box, applying
-// skipcovered, exitwhenfull, items_limit and scan_limit; results are cached.
+// skipcovered, exitwhenfull, items_limit and scan_limit; results are
+// cached per caller partition (what the caller may see).
 func (s *Server) itemsForBox(ctx context.Context, ms *mosaicSearch, box geo.BBox, mp *mosaicParams) (*tileItems, error) {
-	key := fmt.Sprintf("%s|%s,%s,%s,%s|%d|%d|%t|%t", ms.id, ff(box.MinX), ff(box.MinY), ff(box.MaxX), ff(box.MaxY),
+	part := ""
+	if s.partition != nil {
+		part = s.partition(ctx)
+	}
+	key := fmt.Sprintf("%s|%s|%s,%s,%s,%s|%d|%d|%t|%t", part, ms.id, ff(box.MinX), ff(box.MinY), ff(box.MaxX), ff(box.MaxY),
 		mp.itemsLimit, mp.scanLimit, mp.skipCovered, mp.exitWhenFull)
 	if v, ok := s.itemCache.get(key); ok {
 		return v, nil

@@ -39,6 +39,13 @@ type Deps struct {
 	// Searches keeps registered searches; optional: without it they live
 	// in process memory.
 	Searches store.SearchRegistry
+	// Partition names what the request's caller may see of the catalog
+	// (its effective authorization: visible collections and filter), ""
+	// for everything; results shared between requests, such as the
+	// per-tile searches of mosaics, are cached per partition. Required
+	// when Finder narrows its results by caller (auth.CacheKey);
+	// optional otherwise.
+	Partition func(ctx context.Context) string
 }
 
 // Server serves tiles, previews, points, statistics and metadata.
@@ -52,6 +59,7 @@ type Server struct {
 	finder    ItemFinder
 	searches  *searchRegistry
 	itemCache *ttlCache[*tileItems]
+	partition func(ctx context.Context) string
 }
 
 // New builds a Server. cfg must validate and deps.Reader must be set.
@@ -75,7 +83,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	return &Server{cfg: cfg, log: log, reader: deps.Reader, items: deps.Items, tms: set,
 		finder: deps.Finder, searches: &searchRegistry{st: deps.Searches},
-		itemCache: newTTLCache[*tileItems](cfg.Mosaic.CacheEntries, cfg.Mosaic.CacheTTL)}, nil
+		itemCache: newTTLCache[*tileItems](cfg.Mosaic.CacheEntries, cfg.Mosaic.CacheTTL), partition: deps.Partition}, nil
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, res resolver) error
