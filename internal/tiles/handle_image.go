@@ -2,7 +2,6 @@ package tiles
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -54,43 +53,42 @@ func (s *Server) fitSize(w, h, maxSize int, nw, nh float64) (int, int, error) {
 	return w, h, nil
 }
 
-// previewImage reads the whole dataset (first asset's extent) in its native
-// CRS, or dst_crs.
-func (s *Server) previewImage(r *http.Request, res resolver, tm *timings) (*raster.Image, int, *renderParams, error) {
-	if tm == nil {
-		tm = &timings{}
-	}
-	q := r.URL.Query()
-	p, err := parseRender(q, r.PathValue("cid") != "")
+// previewImage reads the source's whole extent (a dataset: its first
+// asset's) in its own CRS, or dst_crs. img is nil when a mosaic has no
+// data there.
+func (s *Server) previewImage(r *http.Request, sc imageSource, tm *timings) (*raster.Image, int, error) {
+	crs, epsg, b, nw, err := sc.extent(r.Context(), r.URL.Query().Get("dst_crs"))
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
 	}
-	tg, err := res(r, &p)
+	nh := nw * (b[3] - b[1]) / (b[2] - b[0])
+	if nw == 0 {
+		nw, nh = sc.nativeSize(r.Context(), crs, b)
+	}
+	w, h, err := s.imageSize(r, nw, nh)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
 	}
-	defer tg.close()
-	info := tg.assets[0].ds.Info()
-	crs, epsg := info.CRS, info.EPSG
-	if epsg != 0 {
-		crs = fmt.Sprintf("EPSG:%d", epsg)
+	img, err := sc.window(r.Context(), crs, b, w, h, tm)
+	return img, epsg, err
+}
+
+// writeSourceImage encodes and writes img with the source's headers; a
+// nil img (a mosaic without data there) is 204 with no body.
+func (s *Server) writeSourceImage(w http.ResponseWriter, r *http.Request, sc imageSource, img *raster.Image, f render.Format, epsg int, tm *timings) error {
+	if sc.annotate(w.Header()) {
+		w = noStore{w}
 	}
-	if v := q.Get("dst_crs"); v != "" {
-		crs, epsg, err = parseCRS("dst_crs", v)
-		if err != nil {
-			return nil, 0, nil, err
-		}
+	if img == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	b, err := tg.assets[0].ds.BoundsIn(r.Context(), crs)
+	body, f, err := s.finish(img, sc.params(), f, epsg, tm)
 	if err != nil {
-		return nil, 0, nil, httpx.BadRequest("dst_crs", "%v", err)
+		return err
 	}
-	w, h, err := s.imageSize(r, float64(info.Width), float64(info.Width)*(b[3]-b[1])/(b[2]-b[0]))
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	img, err := s.renderWindow(r.Context(), tg, &p, crs, b, w, h, tm)
-	return img, epsg, &p, err
+	s.writeImage(w, r, body, f, img.Bounds, epsg, tm)
+	return nil
 }
 
 // parseCRS accepts EPSG:n or an OGC CRS URI and returns "EPSG:n".
@@ -113,22 +111,22 @@ func parseCRS(param, v string) (string, int, error) {
 	return "EPSG:" + s, n, nil
 }
 
-func (s *Server) preview(w http.ResponseWriter, r *http.Request, res resolver) error {
+func (s *Server) preview(w http.ResponseWriter, r *http.Request, src sourceFunc) error {
 	f, err := formatFromPath(r.URL.Path)
 	if err != nil {
 		return err
 	}
+	sc, err := src(r)
+	if err != nil {
+		return err
+	}
+	defer sc.close()
 	tm := &timings{}
-	img, epsg, p, err := s.previewImage(r, res, tm)
+	img, epsg, err := s.previewImage(r, sc, tm)
 	if err != nil {
 		return err
 	}
-	body, f, err := s.finish(img, p, f, epsg, tm)
-	if err != nil {
-		return err
-	}
-	s.writeImage(w, r, body, f, img.Bounds, epsg, tm)
-	return nil
+	return s.writeSourceImage(w, r, sc, img, f, epsg, tm)
 }
 
 // formatFromPath takes the format from the last path segment's extension.
@@ -139,7 +137,7 @@ func formatFromPath(path string) (render.Format, error) {
 }
 
 // bbox serves /bbox/{minx},{miny},{maxx},{maxy}[/{w}x{h}].{fmt}.
-func (s *Server) bbox(w http.ResponseWriter, r *http.Request, res resolver) error {
+func (s *Server) bbox(w http.ResponseWriter, r *http.Request, src sourceFunc) error {
 	coords := r.PathValue("coords")
 	size := r.PathValue("size")
 	if coords == "" {
@@ -188,15 +186,11 @@ func (s *Server) bbox(w http.ResponseWriter, r *http.Request, res resolver) erro
 			return httpx.BadRequest("dst_crs", "must equal coord_crs (%s)", crs)
 		}
 	}
-	p, err := parseRender(q, r.PathValue("cid") != "")
+	sc, err := src(r)
 	if err != nil {
 		return err
 	}
-	tg, err := res(r, &p)
-	if err != nil {
-		return err
-	}
-	defer tg.close()
+	defer sc.close()
 	var wd, ht int
 	if size != "" {
 		a, b, ok := strings.Cut(size, "x")
@@ -208,35 +202,17 @@ func (s *Server) bbox(w http.ResponseWriter, r *http.Request, res resolver) erro
 			return httpx.BadRequest("size", "%q must be {width}x{height} within %d pixels", size, s.cfg.MaxImagePixels)
 		}
 	} else {
-		nw, nh := s.nativeSize(r, tg, crs, bb)
+		nw, nh := sc.nativeSize(r.Context(), crs, bb)
 		if wd, ht, err = s.imageSize(r, nw, nh); err != nil {
 			return err
 		}
 	}
 	tm := &timings{}
-	img, err := s.renderWindow(r.Context(), tg, &p, crs, bb, wd, ht, tm)
+	img, err := sc.window(r.Context(), crs, bb, wd, ht, tm)
 	if err != nil {
 		return err
 	}
-	body, f, err := s.finish(img, &p, f, epsg, tm)
-	if err != nil {
-		return err
-	}
-	s.writeImage(w, r, body, f, img.Bounds, epsg, tm)
-	return nil
-}
-
-// nativeSize estimates the size in native pixels of bb (crs units).
-func (s *Server) nativeSize(r *http.Request, tg *target, crs string, bb [4]float64) (float64, float64) {
-	ds := tg.assets[0].ds
-	b, err := ds.BoundsIn(r.Context(), crs)
-	if err != nil {
-		return 0, 0
-	}
-	info := ds.Info()
-	rx := (b[2] - b[0]) / float64(info.Width)
-	ry := (b[3] - b[1]) / float64(info.Height)
-	return (bb[2] - bb[0]) / rx, (bb[3] - bb[1]) / ry
+	return s.writeSourceImage(w, r, sc, img, f, epsg, tm)
 }
 
 // geometry is a GeoJSON Polygon or MultiPolygon in EPSG:4326.
@@ -310,31 +286,20 @@ func (g *geometry) contains(x, y float64) bool {
 	return false
 }
 
-// featureImage reads the geometry's bbox in EPSG:4326 and masks the pixels
-// whose centre is outside the geometry.
-func (s *Server) featureImage(r *http.Request, res resolver, g *geometry) (*raster.Image, *renderParams, error) {
-	return s.featureImageSized(r, res, g, 0, 0, &timings{})
-}
-
-func (s *Server) featureImageSized(r *http.Request, res resolver, g *geometry, wd, ht int, tm *timings) (*raster.Image, *renderParams, error) {
-	p, err := parseRender(r.URL.Query(), r.PathValue("cid") != "")
-	if err != nil {
-		return nil, nil, err
-	}
-	tg, err := res(r, &p)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer tg.close()
+// featureImage reads the geometry's bbox in EPSG:4326 (wd×ht, or the
+// size imageSize picks when 0) and masks the pixels whose centre is
+// outside the geometry; nil when a mosaic has no data there.
+func (s *Server) featureImage(r *http.Request, sc imageSource, g *geometry, wd, ht int, tm *timings) (*raster.Image, error) {
+	var err error
 	if wd == 0 {
-		nw, nh := s.nativeSize(r, tg, "EPSG:4326", g.bbox)
+		nw, nh := sc.nativeSize(r.Context(), "EPSG:4326", g.bbox)
 		if wd, ht, err = s.imageSize(r, nw, nh); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	img, err := s.renderWindow(r.Context(), tg, &p, "EPSG:4326", g.bbox, wd, ht, tm)
-	if err != nil {
-		return nil, nil, err
+	img, err := sc.window(r.Context(), "EPSG:4326", g.bbox, wd, ht, tm)
+	if err != nil || img == nil {
+		return nil, err
 	}
 	if img.Mask == nil {
 		img.Mask = make([]uint8, img.Width*img.Height)
@@ -352,12 +317,12 @@ func (s *Server) featureImageSized(r *http.Request, res resolver, g *geometry, w
 			}
 		}
 	}
-	return img, &p, nil
+	return img, nil
 }
 
 // feature serves POST /feature[.fmt][/{w}x{h}] with a GeoJSON Feature or
 // geometry body.
-func (s *Server) feature(w http.ResponseWriter, r *http.Request, res resolver) error {
+func (s *Server) feature(w http.ResponseWriter, r *http.Request, src sourceFunc) error {
 	f, err := formatFromPath(strings.TrimSuffix(r.URL.Path, "/"+r.PathValue("size")))
 	if err != nil {
 		return err
@@ -395,15 +360,15 @@ func (s *Server) feature(w http.ResponseWriter, r *http.Request, res resolver) e
 	if err != nil {
 		return err
 	}
+	sc, err := src(r)
+	if err != nil {
+		return err
+	}
+	defer sc.close()
 	tm := &timings{}
-	img, p, err := s.featureImageSized(r, res, g, wd, ht, tm)
+	img, err := s.featureImage(r, sc, g, wd, ht, tm)
 	if err != nil {
 		return err
 	}
-	out, f, err := s.finish(img, p, f, 4326, tm)
-	if err != nil {
-		return err
-	}
-	s.writeImage(w, r, out, f, img.Bounds, 4326, tm)
-	return nil
+	return s.writeSourceImage(w, r, sc, img, f, 4326, tm)
 }

@@ -273,27 +273,38 @@ func statsDoc(img *raster.Image, o render.StatsOptions) map[string]render.BandSt
 	return out
 }
 
-func (s *Server) statistics(w http.ResponseWriter, r *http.Request, res resolver) error {
+// statistics is GET /statistics: statistics of the preview (max_size
+// pixels on the long side by default).
+func (s *Server) statistics(w http.ResponseWriter, r *http.Request, src sourceFunc) error {
 	o, err := statsOptions(r)
 	if err != nil {
 		return err
 	}
-	img, _, _, err := s.previewImage(r, res, nil)
+	sc, err := src(r)
 	if err != nil {
 		return err
+	}
+	defer sc.close()
+	img, _, err := s.previewImage(r, sc, &timings{})
+	if err != nil {
+		return err
+	}
+	if img == nil {
+		return httpx.NotFound("no item of the mosaic has data")
 	}
 	b, err := json.Marshal(statsDoc(img, o))
 	if err != nil {
 		return err
 	}
+	sc.annotate(w.Header())
 	s.writeBody(w, r, http.StatusOK, "application/json", b, nil)
 	return nil
 }
 
 // statisticsFeature computes statistics inside each feature of a GeoJSON
 // Feature or FeatureCollection (EPSG:4326) and returns it with
-// properties.statistics.
-func (s *Server) statisticsFeature(w http.ResponseWriter, r *http.Request, res resolver) error {
+// properties.statistics ({} where a mosaic has no data).
+func (s *Server) statisticsFeature(w http.ResponseWriter, r *http.Request, src sourceFunc) error {
 	o, err := statsOptions(r)
 	if err != nil {
 		return err
@@ -323,12 +334,19 @@ func (s *Server) statisticsFeature(w http.ResponseWriter, r *http.Request, res r
 	if len(feats) == 0 || len(feats) > 100 {
 		return httpx.BadRequest("body", "1..100 features")
 	}
-	for _, f := range feats {
-		g, err := parseGeometry(f["geometry"])
-		if err != nil {
+	geoms := make([]*geometry, len(feats))
+	for i, f := range feats {
+		if geoms[i], err = parseGeometry(f["geometry"]); err != nil {
 			return err
 		}
-		img, _, err := s.featureImage(r, res, g)
+	}
+	sc, err := src(r)
+	if err != nil {
+		return err
+	}
+	defer sc.close()
+	for i, f := range feats {
+		img, err := s.featureImage(r, sc, geoms[i], 0, 0, &timings{})
 		if err != nil {
 			return err
 		}
@@ -336,13 +354,17 @@ func (s *Server) statisticsFeature(w http.ResponseWriter, r *http.Request, res r
 		if props == nil {
 			props = map[string]any{}
 		}
-		props["statistics"] = statsDoc(img, o)
+		props["statistics"] = map[string]render.BandStats{}
+		if img != nil {
+			props["statistics"] = statsDoc(img, o)
+		}
 		f["properties"] = props
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return err
 	}
+	sc.annotate(w.Header())
 	s.writeBody(w, r, http.StatusOK, "application/geo+json", b, nil)
 	return nil
 }

@@ -55,12 +55,15 @@ func (s *Server) mosaicTileAssets(w http.ResponseWriter, r *http.Request, _ reso
 }
 
 // mosaicTwoSegments dispatches {tms}/tilejson.json, {tms}/map.html,
-// {tms}/WMTSCapabilities.xml and point/{lon},{lat}.
+// {tms}/WMTSCapabilities.xml, point/{lon},{lat} and
+// bbox/{minx},{miny},{maxx},{maxy}.{fmt}.
 func (s *Server) mosaicTwoSegments(w http.ResponseWriter, r *http.Request, _ resolver) error {
 	a, b := r.PathValue("a"), r.PathValue("b")
 	switch {
 	case a == "point", strings.HasSuffix(r.Pattern, "/point/{b}"):
 		return s.mosaicPoint(w, r)
+	case a == "bbox", strings.HasSuffix(r.Pattern, "/bbox/{b}"):
+		return s.onMosaic(s.bbox)(w, r, nil)
 	case b == "tilejson.json":
 		return s.mosaicTileJSON(w, r)
 	case b == "WMTSCapabilities.xml":
@@ -79,21 +82,7 @@ func (s *Server) mosaicExtent(r *http.Request, ms *mosaicSearch, t *tms.TileMatr
 	if t.SRS() != "EPSG:3857" {
 		g = [4]float64{-180, -90, 180, 90}
 	}
-	if bb := ms.doc.Search.BBox; len(bb) == 4 {
-		g = [4]float64{bb[0], bb[1], bb[2], bb[3]}
-	}
-	if v, ok := ms.doc.Metadata["bounds"].([]any); ok && len(v) == 4 {
-		var m [4]float64
-		okAll := true
-		for i := range v {
-			f, ok := v[i].(float64)
-			okAll = okAll && ok
-			m[i] = f
-		}
-		if okAll {
-			g = m
-		}
-	}
+	g = ms.bounds(g)
 	minz, maxz := t.MinZoom(), t.MaxZoom()
 	if v, ok := ms.doc.Metadata["minzoom"].(float64); ok && v >= 0 && int(v) <= t.MaxZoom() {
 		minz = int(v)
@@ -112,6 +101,27 @@ func (s *Server) mosaicExtent(r *http.Request, ms *mosaicSearch, t *tms.TileMatr
 		return 0, 0, g, httpx.BadRequest("minzoom", "minzoom %d is above maxzoom %d", minz, maxz)
 	}
 	return minz, maxz, g, nil
+}
+
+// bounds returns the CRS84 bounds of the search: its metadata bounds,
+// else its bbox, else def.
+func (ms *mosaicSearch) bounds(def [4]float64) [4]float64 {
+	if v, ok := ms.doc.Metadata["bounds"].([]any); ok && len(v) == 4 {
+		var m [4]float64
+		okAll := true
+		for i := range v {
+			f, ok := v[i].(float64)
+			okAll = okAll && ok
+			m[i] = f
+		}
+		if okAll {
+			return m
+		}
+	}
+	if bb := ms.doc.Search.BBox; len(bb) == 4 {
+		return [4]float64{bb[0], bb[1], bb[2], bb[3]}
+	}
+	return def
 }
 
 func (ms *mosaicSearch) title() string {

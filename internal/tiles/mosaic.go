@@ -136,10 +136,10 @@ func (s *Server) parseMosaic(q url.Values) (mosaicParams, error) {
 	return mp, nil
 }
 
-// geoBox converts tile bounds in t's CRS to a CRS84 box.
-func (s *Server) geoBox(ctx context.Context, t *tms.TileMatrixSet, b [4]float64) (geo.BBox, error) {
+// geoBox converts bounds in srs to a CRS84 box.
+func (s *Server) geoBox(ctx context.Context, srs string, b [4]float64) (geo.BBox, error) {
 	var g [4]float64
-	switch t.SRS() {
+	switch srs {
 	case "EPSG:4326":
 		g = b
 	case "EPSG:3857":
@@ -150,10 +150,10 @@ func (s *Server) geoBox(ctx context.Context, t *tms.TileMatrixSet, b [4]float64)
 	default:
 		bt, ok := s.reader.(BoundsTransformer)
 		if !ok {
-			return geo.BBox{}, httpx.BadRequest("tileMatrixSetId", "mosaics are served in WebMercatorQuad, WorldCRS84Quad and WGS1984Quad (this reader cannot transform %s bounds)", t.ID)
+			return geo.BBox{}, httpx.BadRequest("tileMatrixSetId", "this reader cannot transform %s bounds to CRS84 to search the catalog", srs)
 		}
 		var err error
-		if g, err = bt.TransformBounds(ctx, b, t.SRS(), "EPSG:4326"); err != nil {
+		if g, err = bt.TransformBounds(ctx, b, srs, "EPSG:4326"); err != nil {
 			return geo.BBox{}, err
 		}
 	}
@@ -593,7 +593,7 @@ func (s *Server) parseMosaicTile(r *http.Request) (*tileRequest, error) {
 	if tr.ms, err = s.resolveSearch(r); err != nil {
 		return nil, err
 	}
-	box, err := s.geoBox(r.Context(), t, tr.bounds)
+	box, err := s.geoBox(r.Context(), t.SRS(), tr.bounds)
 	if errors.Is(err, errEmptyBox) {
 		tr.items = &tileItems{}
 		return tr, nil
@@ -618,61 +618,67 @@ func (s *Server) mosaicTile(w http.ResponseWriter, r *http.Request, _ resolver) 
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	p := &tr.mp.renderParams
+	img, res, err := s.mosaicWindow(r.Context(), tr.items, &tr.mp, tr.t.SRS(), tr.bounds, tr.size, tr.size, tr.tm)
+	if err != nil {
+		return err
+	}
+	src := &mosaicSource{found: len(tr.items.items), read: res.read, limits: slices.Clone(tr.items.limits), timedOut: res.timedOut}
+	if res.timedOut {
+		src.limits = append(src.limits, "time_limit")
+	}
+	if src.annotate(w.Header()) {
+		w = noStore{w}
+	}
+	if img == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	f, _ := parseFormat("format", tr.format)
+	body, f, err := s.finish(img, &tr.mp.renderParams, f, tr.t.EPSG(), tr.tm)
+	if err != nil {
+		return err
+	}
+	s.writeImage(w, r, body, f, img.Bounds, tr.t.EPSG(), tr.tm)
+	return nil
+}
+
+// mosaicWindow renders the items of ti into bb (crs units) at
+// width×height plus the buffers the request and its algorithm need, runs
+// the algorithm on the mosaic (expressions run per item) and crops the
+// padding and algorithm buffer. img is nil when no item had valid pixels.
+func (s *Server) mosaicWindow(ctx context.Context, ti *tileItems, mp *mosaicParams, crs string, bb [4]float64, width, height int, tm *timings) (*raster.Image, *mosaicResult, error) {
+	if len(ti.items) == 0 {
+		return nil, &mosaicResult{}, nil
+	}
+	p := &mp.renderParams
 	ab := 0
 	if p.algo != nil {
 		ab = p.algo.Buffer()
 	}
 	crop := p.padding + ab
 	extra := crop + p.buffer
-	b := tr.bounds
-	rx := (b[2] - b[0]) / float64(tr.size)
-	ry := (b[3] - b[1]) / float64(tr.size)
-	win := raster.Window{CRS: tr.t.SRS(), Width: tr.size + 2*extra, Height: tr.size + 2*extra,
-		Bounds:     [4]float64{b[0] - float64(extra)*rx, b[1] - float64(extra)*ry, b[2] + float64(extra)*rx, b[3] + float64(extra)*ry},
+	rx := (bb[2] - bb[0]) / float64(width)
+	ry := (bb[3] - bb[1]) / float64(height)
+	win := raster.Window{CRS: crs, Width: width + 2*extra, Height: height + 2*extra,
+		Bounds:     [4]float64{bb[0] - float64(extra)*rx, bb[1] - float64(extra)*ry, bb[2] + float64(extra)*rx, bb[3] + float64(extra)*ry},
 		Resampling: p.resampling, Nodata: p.nodata, Unscale: p.unscale}
-	res, err := s.runMosaic(r.Context(), tr.items.items, &tr.mp, win, tr.tm)
-	if err != nil {
-		return err
-	}
-	hd := w.Header()
-	hd.Set(HeaderMosaicItems, fmt.Sprintf("found=%d, read=%d", len(tr.items.items), res.read))
-	limits := slices.Clone(tr.items.limits)
-	if res.timedOut {
-		limits = append(limits, "time_limit")
-	}
-	if len(limits) > 0 {
-		hd.Set(HeaderMosaicLimit, strings.Join(limits, ", "))
-	}
-	if res.img == nil {
-		if res.timedOut {
-			hd.Set("Cache-Control", "no-store")
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	res, err := s.runMosaic(ctx, ti.items, mp, win, tm)
+	if err != nil || res.img == nil {
+		return nil, res, err
 	}
 	img := res.img
 	if p.algo != nil {
-		done := tr.tm.start("post")
+		done := tm.start("post")
 		img, err = p.algo.Apply(img)
 		done()
 		if err != nil {
-			return httpx.BadRequest("algorithm", "%v", err)
+			return nil, res, httpx.BadRequest("algorithm", "%v", err)
 		}
 	}
 	if crop > 0 {
 		img = img.Crop(crop, crop, img.Width-2*crop, img.Height-2*crop)
 	}
-	f, _ := parseFormat("format", tr.format)
-	body, f, err := s.finish(img, p, f, tr.t.EPSG(), tr.tm)
-	if err != nil {
-		return err
-	}
-	if res.timedOut {
-		w = noStore{w}
-	}
-	s.writeImage(w, r, body, f, img.Bounds, tr.t.EPSG(), tr.tm)
-	return nil
+	return img, res, nil
 }
 
 // noStore marks a response uncacheable (an incomplete mosaic tile).
@@ -690,8 +696,9 @@ func (n noStore) Write(b []byte) (int, error) {
 
 // registerMosaic adds the mosaic routes: POST /searches/register, and under
 // /searches/{id} and /collections/{cid}: info, tiles, the items of a tile,
-// {tms}/tilejson.json, {tms}/WMTSCapabilities.xml, {tms}/map.html and
-// point/{lon},{lat}.
+// {tms}/tilejson.json, {tms}/WMTSCapabilities.xml, {tms}/map.html,
+// point/{lon},{lat}, and the image routes (bbox, statistics, preview,
+// feature).
 //
 // Under /collections/{cid} the {tms} segment is registered literally, once
 // per tile matrix set: a {tms} wildcard would overlap the STAC API's
@@ -702,9 +709,11 @@ func (s *Server) registerMosaic(mux *http.ServeMux) {
 		mux.HandleFunc("GET "+p+"/info", s.wrap(s.searchInfo, nil))
 		mux.HandleFunc("GET "+p+"/tiles/{tms}/{z}/{x}/{y}", s.wrap(s.mosaicTile, nil))
 		mux.HandleFunc("GET "+p+"/tiles/{tms}/{z}/{x}/{y}/assets", s.wrap(s.mosaicTileAssets, nil))
+		s.registerImages(mux, p, s.onMosaic, nil)
 	}
 	mux.HandleFunc("GET /searches/{id}/{a}/{b}", s.wrap(s.mosaicTwoSegments, nil))
 	mux.HandleFunc("GET /collections/{cid}/point/{b}", s.wrap(s.mosaicTwoSegments, nil))
+	mux.HandleFunc("GET /collections/{cid}/bbox/{b}", s.wrap(s.mosaicTwoSegments, nil))
 	for _, id := range s.tms.IDs() {
 		for _, doc := range []string{"tilejson.json", "WMTSCapabilities.xml", "map.html"} {
 			h := s.wrap(s.mosaicTwoSegments, nil)

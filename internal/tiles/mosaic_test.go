@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -183,6 +184,7 @@ func TestMosaic(t *testing.T) {
 	t.Run("pixel selection clipped reads", func(t *testing.T) { testMosaicPixelSelection(t, fx, dbPath, false) })
 	t.Run("early exit", func(t *testing.T) { testMosaicEarlyExit(t, fx, dbPath) })
 	t.Run("limits and errors", func(t *testing.T) { testMosaicLimitsAndErrors(t, fx, dbPath) })
+	t.Run("image routes", func(t *testing.T) { testMosaicImages(t, fx, dbPath) })
 }
 
 func register(t testing.TB, base, body string) string {
@@ -544,4 +546,126 @@ func testMosaicLimitsAndErrors(t *testing.T, fx *mosaicFixture, dbPath string) {
 			t.Fatalf("%d found=%d read=%d limit=%q cache=%q", resp.StatusCode, found, read, resp.Header.Get(tiles.HeaderMosaicLimit), resp.Header.Get("Cache-Control"))
 		}
 	})
+}
+
+func postJSON(t *testing.T, u, body string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Post(u, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// testMosaicImages: bbox, feature, preview and statistics of mosaics go
+// through the tile's stages: a bbox with a tile's bounds and size is the
+// tile, a rectangular feature is the bbox, feature statistics are those of
+// the feature's pixels; previews are bounded by max_size and the limits.
+func testMosaicImages(t *testing.T, fx *mosaicFixture, dbPath string) {
+	ts, _ := newMosaicServer(t, fx, dbPath, nil)
+	id := register(t, ts.URL, `{"collections":["mos"]}`)
+	const q = "assets=data&pixel_selection=mean"
+	for _, pre := range []string{"/searches/" + id, "/collections/mos"} {
+		t.Run(pre, func(t *testing.T) {
+			base := ts.URL + pre
+			x, y := lonLatTile(fx.center[0], fx.center[1], 12)
+			set, _ := tms.Default()
+			wm, _ := set.Get("WebMercatorQuad")
+			tb, _ := wm.Bounds(tms.Tile{Z: 12, X: x, Y: y})
+			_, tile := get(t, fmt.Sprintf("%s/tiles/WebMercatorQuad/12/%d/%d.npy?%s", base, x, y, q))
+			resp, bbox := get(t, fmt.Sprintf("%s/bbox/%s,%s,%s,%s/256x256.npy?coord_crs=EPSG:3857&%s", base,
+				ff(tb[0]), ff(tb[1]), ff(tb[2]), ff(tb[3]), q))
+			if resp.StatusCode != 200 || !bytes.Equal(bbox, tile) {
+				t.Fatalf("bbox of a tile: %d, %d bytes; the tile has %d", resp.StatusCode, len(bbox), len(tile))
+			}
+			if found, _ := mosaicHeader(t, resp.Header); found < 2 {
+				t.Fatalf("bbox found %d items", found)
+			}
+
+			// a rectangle around the centre, in EPSG:4326
+			c := fx.center
+			r := [4]float64{c[0] - 0.02, c[1] - 0.015, c[0] + 0.02, c[1] + 0.015}
+			coords := fmt.Sprintf("%s,%s,%s,%s", ff(r[0]), ff(r[1]), ff(r[2]), ff(r[3]))
+			ring := fmt.Sprintf("[[%s,%s],[%s,%s],[%s,%s],[%s,%s],[%s,%s]]", ff(r[0]), ff(r[1]), ff(r[2]), ff(r[1]), ff(r[2]), ff(r[3]), ff(r[0]), ff(r[3]), ff(r[0]), ff(r[1]))
+			feature := `{"type":"Feature","properties":{"name":"rect"},"geometry":{"type":"Polygon","coordinates":[` + ring + `]}}`
+			_, want := get(t, base+"/bbox/"+coords+"/80x60.npy?"+q)
+			resp, got := postJSON(t, base+"/feature/80x60.npy?"+q, feature)
+			if resp.StatusCode != 200 || !bytes.Equal(got, want) {
+				t.Fatalf("feature: %d %.200s", resp.StatusCode, got)
+			}
+			shape, planes := npy(t, want)
+			if shape != [3]int{3, 60, 80} {
+				t.Fatalf("bbox shape %v", shape)
+			}
+			resp, body := postJSON(t, base+"/statistics?"+q+"&max_size=80", feature)
+			var fs struct {
+				Properties struct {
+					Name       string                    `json:"name"`
+					Statistics map[string]map[string]any `json:"statistics"`
+				} `json:"properties"`
+			}
+			if err := json.Unmarshal(body, &fs); err != nil || resp.StatusCode != 200 || fs.Properties.Name != "rect" {
+				t.Fatalf("feature statistics: %d %.300s", resp.StatusCode, body)
+			}
+			for b, name := range []string{"data_b1", "data_b2"} {
+				lo, hi, n := math.Inf(1), math.Inf(-1), 0.0
+				for i, m := range planes[2] {
+					if m != 0 {
+						lo, hi, n = math.Min(lo, planes[b][i]), math.Max(hi, planes[b][i]), n+1
+					}
+				}
+				st := fs.Properties.Statistics[name]
+				if st["min"] != any(lo) || st["max"] != any(hi) || st["count"] != any(n) {
+					t.Errorf("%s statistics %v; the pixels: min %v max %v count %v", name, st, lo, hi, n)
+				}
+			}
+
+			resp, body = get(t, base+"/preview.npy?"+q+"&max_size=128")
+			shape, _ = npy(t, body)
+			if resp.StatusCode != 200 || max(shape[1], shape[2]) != 128 || resp.Header.Get(tiles.HeaderMosaicItems) == "" {
+				t.Fatalf("preview: %d shape %v items %q", resp.StatusCode, shape, resp.Header.Get(tiles.HeaderMosaicItems))
+			}
+			resp, body = get(t, base+"/preview.png?"+q+"&items_limit=2&rescale=0,3000&asset_bidx=data|1")
+			if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get(tiles.HeaderMosaicLimit), "items_limit") {
+				t.Fatalf("preview with items_limit: %d %q %.100s", resp.StatusCode, resp.Header.Get(tiles.HeaderMosaicLimit), body)
+			}
+			resp, body = get(t, base+"/statistics?"+q+"&max_size=64")
+			var st map[string]map[string]any
+			if err := json.Unmarshal(body, &st); err != nil || resp.StatusCode != 200 || st["data_b1"]["count"].(float64) == 0 || st["data_b2"] == nil {
+				t.Fatalf("statistics: %d %.300s", resp.StatusCode, body)
+			}
+
+			// nowhere: 204 for images, empty statistics for features
+			resp, body = get(t, base+"/bbox/-60,10,-59,11.png?"+q)
+			if resp.StatusCode != 204 || len(body) != 0 {
+				t.Fatalf("empty bbox: %d %q", resp.StatusCode, body)
+			}
+			nowhere := `{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[-60,10],[-59,10],[-59,11],[-60,11],[-60,10]]]}}`
+			if resp, body := postJSON(t, base+"/feature.png?"+q, nowhere); resp.StatusCode != 204 || len(body) != 0 {
+				t.Fatalf("empty feature: %d %q", resp.StatusCode, body)
+			}
+			if resp, body := postJSON(t, base+"/statistics?"+q, nowhere); resp.StatusCode != 200 || !strings.Contains(string(body), `"statistics":{}`) {
+				t.Fatalf("empty feature statistics: %d %s", resp.StatusCode, body)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name, url string
+		status    int
+	}{
+		{"unknown search preview", "/searches/nope/preview.png?assets=data", 404},
+		{"unknown search bbox", "/searches/nope/bbox/0,0,1,1.png?assets=data", 404},
+		{"bad bbox", "/searches/" + id + "/bbox/0,0,x,1.png?assets=data", 400},
+		{"bad max_size", "/searches/" + id + "/preview.png?assets=data&max_size=1", 400},
+		{"bad pixel_selection", "/searches/" + id + "/statistics?assets=data&pixel_selection=x", 400},
+	} {
+		if resp, body := get(t, ts.URL+c.url); resp.StatusCode != c.status {
+			t.Errorf("%s: %d %.200s; want %d", c.name, resp.StatusCode, body, c.status)
+		}
+	}
 }

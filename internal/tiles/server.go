@@ -110,20 +110,27 @@ func (s *Server) Register(mux *http.ServeMux) {
 		// point/{lon},{lat} and bbox/{coords}.{fmt} share one two-segment
 		// pattern (ServeMux forbids overlapping wildcards).
 		mux.HandleFunc("GET "+p+"/{a}/{b}", s.wrap(s.twoSegments, res))
-		mux.HandleFunc("GET "+p+"/bbox/{coords}/{size}", s.wrap(s.bbox, res))
 		mux.HandleFunc("GET "+p+"/info", s.wrap(s.info, res))
 		mux.HandleFunc("GET "+p+"/info.geojson", s.wrap(s.infoGeoJSON, res))
-		mux.HandleFunc("GET "+p+"/statistics", s.wrap(s.statistics, res))
-		mux.HandleFunc("POST "+p+"/statistics", s.wrap(s.statisticsFeature, res))
-		mux.HandleFunc("GET "+p+"/preview", s.wrap(s.preview, res))
-		mux.HandleFunc("POST "+p+"/feature", s.wrap(s.feature, res))
-		mux.HandleFunc("POST "+p+"/feature/{size}", s.wrap(s.feature, res))
-		for _, ext := range imageExts {
-			mux.HandleFunc("GET "+p+"/preview."+ext, s.wrap(s.preview, res))
-			mux.HandleFunc("POST "+p+"/feature."+ext, s.wrap(s.feature, res))
-		}
+		s.registerImages(mux, p, s.onTarget, res)
 	}
 	s.registerMosaic(mux)
+}
+
+// registerImages adds the image routes under prefix p: bbox with a size
+// (bbox without one is a two-segment route), statistics, preview and
+// feature.
+func (s *Server) registerImages(mux *http.ServeMux, p string, on func(imageHandler) handlerFunc, res resolver) {
+	mux.HandleFunc("GET "+p+"/bbox/{coords}/{size}", s.wrap(on(s.bbox), res))
+	mux.HandleFunc("GET "+p+"/statistics", s.wrap(on(s.statistics), res))
+	mux.HandleFunc("POST "+p+"/statistics", s.wrap(on(s.statisticsFeature), res))
+	mux.HandleFunc("GET "+p+"/preview", s.wrap(on(s.preview), res))
+	mux.HandleFunc("POST "+p+"/feature", s.wrap(on(s.feature), res))
+	mux.HandleFunc("POST "+p+"/feature/{size}", s.wrap(on(s.feature), res))
+	for _, ext := range imageExts {
+		mux.HandleFunc("GET "+p+"/preview."+ext, s.wrap(on(s.preview), res))
+		mux.HandleFunc("POST "+p+"/feature."+ext, s.wrap(on(s.feature), res))
+	}
 }
 
 func (s *Server) wrap(h handlerFunc, res resolver) http.HandlerFunc {
@@ -147,7 +154,7 @@ func (s *Server) twoSegments(w http.ResponseWriter, r *http.Request, res resolve
 	case a == "point":
 		return s.point(w, r, res)
 	case a == "bbox":
-		return s.bbox(w, r, res)
+		return s.onTarget(s.bbox)(w, r, res)
 	case b == "tilejson.json":
 		return s.tileJSON(w, r, res)
 	case b == "WMTSCapabilities.xml":
