@@ -136,25 +136,26 @@ func (s *Server) parseMosaic(q url.Values) (mosaicParams, error) {
 	return mp, nil
 }
 
-// geoBox converts bounds in srs to a CRS84 box.
-func (s *Server) geoBox(ctx context.Context, srs string, b [4]float64) (geo.BBox, error) {
-	var g [4]float64
-	switch srs {
-	case "EPSG:4326":
-		g = b
-	case "EPSG:3857":
-		const r = 6378137.0
-		lon := func(x float64) float64 { return x / r * 180 / math.Pi }
-		lat := func(y float64) float64 { return math.Atan(math.Sinh(y/r)) * 180 / math.Pi }
-		g = [4]float64{lon(b[0]), lat(b[1]), lon(b[2]), lat(b[3])}
-	default:
-		bt, ok := s.reader.(BoundsTransformer)
-		if !ok {
-			return geo.BBox{}, httpx.BadRequest("tileMatrixSetId", "this reader cannot transform %s bounds to CRS84 to search the catalog", srs)
-		}
-		var err error
-		if g, err = bt.TransformBounds(ctx, b, srs, "EPSG:4326"); err != nil {
-			return geo.BBox{}, err
+// geoBox converts bounds in srs (x/y order) to the CRS84 box the catalog
+// is searched with: directly for EPSG:4326, through the inverse
+// projection of the window's densified edges for the CRSs of the built-in
+// tile matrix sets (inverseProjection), else through the reader when it
+// is a BoundsTransformer. param names the request parameter that chose
+// srs (400 when it cannot be converted).
+func (s *Server) geoBox(ctx context.Context, param, srs string, b [4]float64) (geo.BBox, error) {
+	g := b
+	if srs != "EPSG:4326" {
+		if inv, ok := inverseProjection(srs); ok {
+			if g, ok = densifiedBounds(b, inv); !ok {
+				return geo.BBox{}, errEmptyBox
+			}
+		} else if bt, ok := s.reader.(BoundsTransformer); ok {
+			var err error
+			if g, err = bt.TransformBounds(ctx, b, srs, "EPSG:4326"); err != nil {
+				return geo.BBox{}, httpx.BadRequest(param, "%s bounds in CRS84: %v", srs, err)
+			}
+		} else {
+			return geo.BBox{}, httpx.BadRequest(param, "mosaics cannot search the catalog for %s windows (CRSs of the built-in tile matrix sets only)", srs)
 		}
 	}
 	bb := geo.BBox{MinX: math.Max(-180, g[0]), MinY: math.Max(-90, g[1]), MaxX: math.Min(180, g[2]), MaxY: math.Min(90, g[3])}
@@ -593,7 +594,7 @@ func (s *Server) parseMosaicTile(r *http.Request) (*tileRequest, error) {
 	if tr.ms, err = s.resolveSearch(r); err != nil {
 		return nil, err
 	}
-	box, err := s.geoBox(r.Context(), t.SRS(), tr.bounds)
+	box, err := s.geoBox(r.Context(), "tileMatrixSetId", t.SRS(), tr.bounds)
 	if errors.Is(err, errEmptyBox) {
 		tr.items = &tileItems{}
 		return tr, nil

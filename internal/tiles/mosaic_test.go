@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -185,6 +186,7 @@ func TestMosaic(t *testing.T) {
 	t.Run("early exit", func(t *testing.T) { testMosaicEarlyExit(t, fx, dbPath) })
 	t.Run("limits and errors", func(t *testing.T) { testMosaicLimitsAndErrors(t, fx, dbPath) })
 	t.Run("image routes", func(t *testing.T) { testMosaicImages(t, fx, dbPath) })
+	t.Run("other tile matrix sets", func(t *testing.T) { testMosaicOtherTMS(t, fx, dbPath) })
 }
 
 func register(t testing.TB, base, body string) string {
@@ -219,11 +221,11 @@ func register(t testing.TB, base, body string) string {
 // reference computes a pixel-selection method directly: every source read
 // into the tile grid (newest item first, the store's order), then the
 // method applied per pixel with plain code.
-func reference(t *testing.T, fx *mosaicFixture, method string, tile tms.Tile) (bands [][]float64, valid []bool) {
+func reference(t *testing.T, fx *mosaicFixture, method, tmsID string, tile tms.Tile) (bands [][]float64, valid []bool) {
 	t.Helper()
 	set, _ := tms.Default()
-	wm, _ := set.Get("WebMercatorQuad")
-	b, err := wm.Bounds(tile)
+	tg, _ := set.Get(tmsID)
+	b, err := tg.Bounds(tile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +236,7 @@ func reference(t *testing.T, fx *mosaicFixture, method string, tile tms.Tile) (b
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := ds.ReadWindow(context.Background(), raster.Window{CRS: "EPSG:3857", Bounds: b, Width: 256, Height: 256, Resampling: raster.Nearest})
+		img, err := ds.ReadWindow(context.Background(), raster.Window{CRS: tg.SRS(), Bounds: b, Width: 256, Height: 256, Resampling: raster.Nearest})
 		if err != nil {
 			continue // outside
 		}
@@ -330,48 +332,111 @@ func testMosaicPixelSelection(t *testing.T, fx *mosaicFixture, dbPath string, fu
 	for _, method := range []string{"first", "highest", "lowest", "mean", "median", "stdev", "count", "lastbandlow", "lastbandhigh"} {
 		for _, tile := range tilesToCheck {
 			t.Run(fmt.Sprintf("%s/%s", method, tile), func(t *testing.T) {
-				u := fmt.Sprintf("%s/searches/%s/tiles/WebMercatorQuad/%d/%d/%d.npy?assets=data&pixel_selection=%s&exitwhenfull=false&skipcovered=false",
-					ts.URL, id, tile.Z, tile.X, tile.Y, method)
-				resp, body := get(t, u)
-				if resp.StatusCode != 200 {
-					t.Fatalf("%d %s", resp.StatusCode, body)
-				}
-				shape, planes := npy(t, body)
-				want, valid := reference(t, fx, method, tile)
-				if shape[0] != len(want)+1 {
-					t.Fatalf("shape %v, want %d bands + mask", shape, len(want))
-				}
-				nValid, bad := 0, 0
-				for p := range valid {
-					gotValid := planes[len(want)][p] != 0
-					if gotValid != valid[p] {
-						bad++
-						if bad < 5 && full {
-							t.Errorf("pixel %d valid=%v, want %v", p, gotValid, valid[p])
-						}
-						continue
-					}
-					if !valid[p] {
-						continue
-					}
-					nValid++
-					for b := range want {
-						if math.Abs(planes[b][p]-want[b][p]) > 1e-4 {
-							bad++
-							if bad < 5 && full {
-								t.Errorf("band %d pixel %d = %v, want %v", b, p, planes[b][p], want[b][p])
-							}
-						}
-					}
-				}
-				if full && bad > 0 || bad > len(valid)/100 {
-					t.Fatalf("%d bad pixels", bad)
-				}
-				if nValid == 0 {
-					t.Fatal("no valid pixel: the tile misses the fixture")
-				}
+				checkMosaicTile(t, fx, ts.URL+"/searches/"+id, "WebMercatorQuad", tile, method, full)
 			})
 		}
+	}
+}
+
+// checkMosaicTile compares a mosaic tile with the reference. With
+// full-window reads the result must match exactly; with clipped reads at
+// most 1% of the pixels may differ.
+func checkMosaicTile(t *testing.T, fx *mosaicFixture, base, tmsID string, tile tms.Tile, method string, full bool) {
+	t.Helper()
+	u := fmt.Sprintf("%s/tiles/%s/%d/%d/%d.npy?assets=data&pixel_selection=%s&exitwhenfull=false&skipcovered=false",
+		base, tmsID, tile.Z, tile.X, tile.Y, method)
+	resp, body := get(t, u)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	shape, planes := npy(t, body)
+	want, valid := reference(t, fx, method, tmsID, tile)
+	if shape[0] != len(want)+1 {
+		t.Fatalf("shape %v, want %d bands + mask", shape, len(want))
+	}
+	nValid, bad := 0, 0
+	for p := range valid {
+		gotValid := planes[len(want)][p] != 0
+		if gotValid != valid[p] {
+			bad++
+			if bad < 5 && full {
+				t.Errorf("pixel %d valid=%v, want %v", p, gotValid, valid[p])
+			}
+			continue
+		}
+		if !valid[p] {
+			continue
+		}
+		nValid++
+		for b := range want {
+			if math.Abs(planes[b][p]-want[b][p]) > 1e-4 {
+				bad++
+				if bad < 5 && full {
+					t.Errorf("band %d pixel %d = %v, want %v", b, p, planes[b][p], want[b][p])
+				}
+			}
+		}
+	}
+	if full && bad > 0 || bad > len(valid)/100 {
+		t.Fatalf("%d bad pixels", bad)
+	}
+	if nValid == 0 {
+		t.Fatal("no valid pixel: the tile misses the fixture")
+	}
+}
+
+// testMosaicOtherTMS: tiles of geographic and projected (UTM, LAEA) tile
+// matrix sets find their items through the window's footprint in CRS84
+// and match the reference.
+func testMosaicOtherTMS(t *testing.T, fx *mosaicFixture, dbPath string) {
+	ts, _ := newMosaicServer(t, fx, dbPath, func(c *tiles.Config) { c.Mosaic.FullWindowReads = true })
+	id := register(t, ts.URL, `{"collections":["mos"]}`)
+	set, _ := tms.Default()
+	for _, tmsID := range []string{"WorldCRS84Quad", "UTM31WGS84Quad", "EuropeanETRS89_LAEAQuad"} {
+		t.Run(tmsID, func(t *testing.T) {
+			tg, err := set.Get(tmsID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// the fixture's centre in the set's CRS
+			cmd := exec.Command("gdaltransform", "-s_srs", "EPSG:4326", "-t_srs", tg.SRS())
+			cmd.Stdin = strings.NewReader(fmt.Sprintf("%.10f %.10f\n", fx.center[0], fx.center[1]))
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cx, cy float64
+			if _, err := fmt.Sscan(string(out), &cx, &cy); err != nil {
+				t.Fatal(err)
+			}
+			// the first zoom whose tiles are under 10 km wide
+			metres := 1.0
+			if tg.SRS() == "EPSG:4326" {
+				metres = 111320
+			}
+			z := 0
+			for z < tg.MaxZoom() {
+				m, _ := tg.Matrix(z)
+				if m.CellSize*float64(m.TileWidth)*metres < 10000 {
+					break
+				}
+				z++
+			}
+			rg, err := tg.TileRange(z, [4]float64{cx, cy, cx, cy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tile := tms.Tile{Z: z, X: rg.MinX, Y: rg.MinY}
+			base := ts.URL + "/searches/" + id
+			resp, body := get(t, fmt.Sprintf("%s/tiles/%s/%s/assets?exitwhenfull=false&skipcovered=false", base, tmsID, tile))
+			var items []map[string]any
+			if err := json.Unmarshal(body, &items); err != nil || resp.StatusCode != 200 || len(items) < 3 {
+				t.Fatalf("tile %s: %d, %d items: %.200s", tile, resp.StatusCode, len(items), body)
+			}
+			for _, method := range []string{"first", "mean"} {
+				t.Run(method, func(t *testing.T) { checkMosaicTile(t, fx, base, tmsID, tile, method, true) })
+			}
+		})
 	}
 }
 

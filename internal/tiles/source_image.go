@@ -194,7 +194,7 @@ func (m *mosaicSource) nativeSize(_ context.Context, _ string, bb [4]float64) (f
 }
 
 func (m *mosaicSource) window(ctx context.Context, crs string, bb [4]float64, width, height int, tm *timings) (*raster.Image, error) {
-	box, err := m.s.geoBox(ctx, crs, bb)
+	box, err := m.s.geoBox(ctx, "coord_crs", crs, bb)
 	if errors.Is(err, errEmptyBox) {
 		return nil, nil
 	}
