@@ -148,6 +148,72 @@ func Display(img *raster.Image, opts Options) (*image.NRGBA, bool, error) {
 
 var pngEnc = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngPool{}}
 
+// encodePNG writes an 8-bit PNG: gray for one band, RGB for three, with an
+// alpha channel only when a pixel is not opaque. One and three band images
+// without a colormap (the common case: rescaled imagery) are converted row
+// by row while encoding; the others go through Display.
+func encodePNG(img *raster.Image, opts Options) ([]byte, error) {
+	w, h, nb := img.Width, img.Height, len(img.Bands)
+	if opts.ColorMap == nil && (nb == 1 || nb == 3) {
+		alpha := opts.ReturnMask && img.Mask != nil && img.MaskedCount() > 0
+		ch := nb
+		if alpha {
+			ch = 4
+		}
+		return encodePNG8(w, h, ch, func(y int, row []byte) {
+			off := y * w
+			switch {
+			case ch == 1:
+				for x, v := range img.Bands[0][off : off+w] {
+					row[x] = uint8(clamp8(v))
+				}
+			case nb == 1: // gray with alpha
+				b, m := img.Bands[0][off:off+w], img.Mask[off:off+w]
+				for x := range b {
+					v := uint8(clamp8(b[x]))
+					row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, alphaOf(m[x])
+				}
+			case ch == 3:
+				r, g, b := img.Bands[0][off:off+w], img.Bands[1][off:off+w], img.Bands[2][off:off+w]
+				row = row[:3*len(r)]
+				for x := range r {
+					row[3*x], row[3*x+1], row[3*x+2] = uint8(clamp8(r[x])), uint8(clamp8(g[x])), uint8(clamp8(b[x]))
+				}
+			default:
+				r, g, b, m := img.Bands[0][off:off+w], img.Bands[1][off:off+w], img.Bands[2][off:off+w], img.Mask[off:off+w]
+				for x := range r {
+					row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = uint8(clamp8(r[x])), uint8(clamp8(g[x])), uint8(clamp8(b[x])), alphaOf(m[x])
+				}
+			}
+		})
+	}
+	rgba, alpha, err := Display(img, opts)
+	if err != nil {
+		return nil, err
+	}
+	ch := 3
+	if alpha {
+		ch = 4
+	}
+	return encodePNG8(w, h, ch, func(y int, row []byte) {
+		pix := rgba.Pix[y*rgba.Stride : y*rgba.Stride+4*w]
+		if alpha {
+			copy(row, pix)
+			return
+		}
+		for x := 0; x < w; x++ {
+			row[3*x], row[3*x+1], row[3*x+2] = pix[4*x], pix[4*x+1], pix[4*x+2]
+		}
+	})
+}
+
+func alphaOf(m uint8) uint8 {
+	if m == 0 {
+		return 0
+	}
+	return 255
+}
+
 type pngPool struct{ p sync.Pool }
 
 func (pp *pngPool) Get() *png.EncoderBuffer {
@@ -168,17 +234,7 @@ func Encode(img *raster.Image, f Format, opts Options) ([]byte, error) {
 		if opts.ColorMap == nil && img.DataType == raster.Uint16 && (len(img.Bands) == 1 || len(img.Bands) == 3) {
 			return encodePNG16(img, opts)
 		}
-		rgba, alpha, err := Display(img, opts)
-		if err != nil {
-			return nil, err
-		}
-		var im image.Image = rgba
-		if !alpha {
-			im = dropAlpha(rgba, len(img.Bands) == 1 && opts.ColorMap == nil)
-		}
-		if err := pngEnc.Encode(&buf, im); err != nil {
-			return nil, err
-		}
+		return encodePNG(img, opts)
 	case JPEG:
 		rgba, _, err := Display(img, Options{ColorMap: opts.ColorMap})
 		if err != nil {
@@ -192,7 +248,13 @@ func Encode(img *raster.Image, f Format, opts Options) ([]byte, error) {
 				}
 			}
 		}
-		if err := jpeg.Encode(&buf, dropAlpha(rgba, len(img.Bands) == 1 && opts.ColorMap == nil), &jpeg.Options{Quality: opts.Quality}); err != nil {
+		// Display made every pixel opaque: the NRGBA pixels are RGBA ones,
+		// and *image.RGBA (or Gray) takes jpeg's fast path.
+		var im image.Image = &image.RGBA{Pix: rgba.Pix, Stride: rgba.Stride, Rect: rgba.Rect}
+		if len(img.Bands) == 1 && opts.ColorMap == nil {
+			im = dropAlpha(rgba)
+		}
+		if err := jpeg.Encode(&buf, im, &jpeg.Options{Quality: opts.Quality}); err != nil {
 			return nil, err
 		}
 	case GTiff:
@@ -205,22 +267,14 @@ func Encode(img *raster.Image, f Format, opts Options) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// dropAlpha converts to Gray or RGBA-without-alpha for smaller files.
-func dropAlpha(src *image.NRGBA, gray bool) image.Image {
-	if gray {
-		g := image.NewGray(src.Rect)
-		for i := range g.Pix {
-			g.Pix[i] = src.Pix[i*4]
-		}
-		return g
+// dropAlpha converts a gray image held in NRGBA to Gray.
+func dropAlpha(src *image.NRGBA) *image.Gray {
+	g := image.NewGray(src.Rect)
+	for i := range g.Pix {
+		g.Pix[i] = src.Pix[i*4]
 	}
-	return opaque{src}
+	return g
 }
-
-// opaque makes the PNG encoder write RGB (it checks Opaque()).
-type opaque struct{ *image.NRGBA }
-
-func (o opaque) Opaque() bool { return true }
 
 func encodePNG16(img *raster.Image, opts Options) ([]byte, error) {
 	w, h := img.Width, img.Height
