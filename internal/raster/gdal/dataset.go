@@ -98,21 +98,26 @@ func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Imag
 		return nil, &raster.Error{Op: "read", Href: s.href, Err: raster.ErrUnreadable, Reason: "warp produced no alpha band"}
 	}
 	// Output band k (1-based) holds source band k; the alpha band is last.
+	// Data bands are read as float64 planes, the alpha band straight into
+	// the mask.
 	n := w.Width * w.Height
-	read := make([]int, 0, len(bands)+1)
-	for _, b := range bands {
-		read = append(read, s.dataBands[b-1])
+	zero := make([]int, len(bands)) // godal.Bands is 0-based
+	for i, b := range bands {
+		zero[i] = s.dataBands[b-1] - 1
 	}
-	read = append(read, nb)
-	buf := make([]float64, n*len(read))
-	zero := make([]int, len(read)) // godal.Bands is 0-based
-	for i, b := range read {
-		zero[i] = b - 1
-	}
+	buf := make([]float64, n*len(bands))
 	if err := out.Read(0, 0, buf, w.Width, w.Height, godal.Bands(zero...), godal.BandInterleaved(), godal.SkipWarnings); err != nil {
 		return nil, &raster.Error{Op: "read", Href: s.href, Err: raster.ErrUnreadable, Reason: err.Error()}
 	}
-	img := &raster.Image{Width: w.Width, Height: w.Height, DataType: s.info.DataType, CRS: w.CRS, Bounds: w.Bounds}
+	img := &raster.Image{Width: w.Width, Height: w.Height, DataType: s.info.DataType, CRS: w.CRS, Bounds: w.Bounds, Mask: make([]uint8, n)}
+	if err := out.Bands()[nb-1].Read(0, 0, img.Mask, w.Width, w.Height, godal.SkipWarnings); err != nil {
+		return nil, &raster.Error{Op: "read", Href: s.href, Err: raster.ErrUnreadable, Reason: err.Error()}
+	}
+	for j, a := range img.Mask {
+		if a != 0 {
+			img.Mask[j] = 255
+		}
+	}
 	for i, b := range bands {
 		plane := buf[i*n : (i+1)*n : (i+1)*n]
 		if w.Unscale {
@@ -126,13 +131,6 @@ func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Imag
 		}
 		img.Bands = append(img.Bands, plane)
 		img.BandNames = append(img.BandNames, s.info.Bands[b-1].Name)
-	}
-	alpha := buf[len(bands)*n:]
-	img.Mask = make([]uint8, n)
-	for j, a := range alpha {
-		if a > 0 {
-			img.Mask[j] = 255
-		}
 	}
 	return img, nil
 }
