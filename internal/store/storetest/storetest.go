@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"FreeText", testFreeText},
 		{"Aggregate", testAggregate},
 		{"ItemProperties", testItemProperties},
+		{"SearchRegistry", testSearchRegistry},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
