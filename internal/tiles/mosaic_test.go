@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -130,10 +131,11 @@ func buildMosaicFixture(t testing.TB, dir string) (*mosaicFixture, string) {
 			fx.item14 = [2]float64{(gb[0] + gb[2]) / 2, (gb[1] + gb[3]) / 2}
 		}
 		geomJSON, _ := json.Marshal(map[string]any{"type": "Polygon", "coordinates": [][][2]float64{ring}})
-		doc := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":"it%02d","collection":"mos","geometry":%s,
-			"properties":{"datetime":"2024-01-%02dT10:00:00Z"},
-			"assets":{"data":{"href":%q,"type":"image/tiff; application=geotiff; profile=cloud-optimized","roles":["data"]}},"links":[]}`,
-			i, geomJSON, i+1, src)
+		doc := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":"it%02[1]d","collection":"mos","geometry":%[2]s,
+			"properties":{"datetime":"2024-01-%02[4]dT10:00:00Z"},
+			"assets":{"data":{"href":%[3]q,"type":"image/tiff; application=geotiff; profile=cloud-optimized","roles":["data"]},
+			"nir":{"href":%[3]q,"type":"image/tiff; application=geotiff; profile=cloud-optimized","roles":["data"]}},"links":[]}`,
+			i, geomJSON, src, i+1)
 		it, err := stac.DecodeItem([]byte(doc), stac.DecodeOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -583,6 +585,21 @@ func testMosaicLimitsAndErrors(t *testing.T, fx *mosaicFixture, dbPath string) {
 		r2.Body.Close()
 		if r2.StatusCode != 400 {
 			t.Fatalf("bad sortby: %d", r2.StatusCode)
+		}
+	})
+	t.Run("expression across assets", func(t *testing.T) {
+		// "nir" is the same file as "data": an NDVI-like expression over
+		// two assets (an asset name is its band 1) equals the one over the
+		// bands of one asset
+		one := ts.URL + "/searches/" + id + path + ".npy?pixel_selection=highest&expression=" + url.QueryEscape("(data_b2-data_b1)/(data_b2+data_b1)")
+		two := ts.URL + "/searches/" + id + path + ".npy?pixel_selection=highest&expression=" + url.QueryEscape("(nir_b2-data)/(nir_b2+data)")
+		r1, b1 := get(t, one)
+		r2, b2 := get(t, two)
+		if r1.StatusCode != 200 || r2.StatusCode != 200 || !bytes.Equal(b1, b2) {
+			t.Fatalf("%d %d: %.200s / %.200s", r1.StatusCode, r2.StatusCode, b1, b2)
+		}
+		if shape, _ := npy(t, b2); shape[0] != 2 {
+			t.Fatalf("shape %v, want one band and the mask", shape)
 		}
 	})
 	t.Run("point values of every item", func(t *testing.T) {
