@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tessera-geo/tessera/internal/raster"
 )
@@ -28,6 +29,25 @@ type Method interface {
 	// Result returns the combined image, or nil when nothing was fed.
 	// Pixels no image filled are masked.
 	Result() *raster.Image
+	// Release gives the result's planes back for reuse by later methods.
+	// Call it only when nothing refers to the result or its bands any
+	// more; the method is then empty.
+	Release()
+}
+
+// planes recycles the float64 planes of results (Release): a 256×256
+// tile's three planes are 1.5 MB, and allocating them for every tile
+// keeps the Go heap growing and shrinking.
+var planes sync.Pool // of *[]float64
+
+// zeroPlane returns a zeroed plane of n samples.
+func zeroPlane(n int) []float64 {
+	if p, ok := planes.Get().(*[]float64); ok && cap(*p) >= n {
+		b := (*p)[:n]
+		clear(b)
+		return b
+	}
+	return make([]float64, n)
 }
 
 // Coverer is implemented by methods whose result a new image can only
@@ -134,7 +154,7 @@ func (b *base) check(img *raster.Image, x0, y0, bands int) error {
 			Mask:      make([]uint8, g.Width*g.Height)}
 		b.out.Bands = make([][]float64, bands)
 		for i := range b.out.Bands {
-			b.out.Bands[i] = make([]float64, g.Width*g.Height)
+			b.out.Bands[i] = zeroPlane(g.Width * g.Height)
 		}
 	}
 	return nil
@@ -156,6 +176,17 @@ func (b *base) rows(img *raster.Image, x0, y0 int, f func(o, i, n int)) {
 }
 
 func (b *base) Result() *raster.Image { return b.out }
+
+func (b *base) Release() {
+	if b.out == nil {
+		return
+	}
+	for i, p := range b.out.Bands {
+		planes.Put(&p)
+		b.out.Bands[i] = nil
+	}
+	b.out = nil
+}
 
 // first keeps, per pixel, the first valid sample.
 type first struct {
@@ -183,17 +214,31 @@ func (m *first) FeedAt(img *raster.Image, x0, y0 int) error {
 		m.out.DataType = img.DataType
 	}
 	m.out.DataType = widen(m.out.DataType, img.DataType)
-	mask := m.out.Mask
+	// copy the runs of pixels that are empty in the result and valid in
+	// img, band by band
 	m.rows(img, x0, y0, func(o, i, n int) {
-		for k := 0; k < n; k, o, i = k+1, o+1, i+1 {
-			if mask[o] != 0 || !img.Valid(i) {
+		om := m.out.Mask[o : o+n]
+		var im []uint8
+		if img.Mask != nil {
+			im = img.Mask[i : i+n]
+		}
+		for k := 0; k < n; {
+			if om[k] != 0 || im != nil && im[k] == 0 {
+				k++
 				continue
 			}
-			for b, ob := range m.out.Bands {
-				ob[o] = img.Bands[b][i]
+			e := k + 1
+			for e < n && om[e] == 0 && (im == nil || im[e] != 0) {
+				e++
 			}
-			mask[o] = 255
-			m.missing--
+			for b, ob := range m.out.Bands {
+				copy(ob[o+k:o+e], img.Bands[b][i+k:i+e])
+			}
+			for j := k; j < e; j++ {
+				om[j] = 255
+			}
+			m.missing -= e - k
+			k = e
 		}
 	})
 	return nil

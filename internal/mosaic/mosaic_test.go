@@ -235,3 +235,32 @@ func TestFeedAt(t *testing.T) {
 		}
 	})
 }
+
+// TestRelease: planes given back by Release are reused zeroed: a method
+// fed after another's Release gives what a fresh one gives.
+func TestRelease(t *testing.T) {
+	for _, name := range mosaic.Names {
+		t.Run(name, func(t *testing.T) {
+			used, _ := mosaic.New(name)
+			_ = used.Feed(img(all, []float64{9, 9, 9, 9}, []float64{7, 7, 7, 7}))
+			_ = used.Result()
+			used.Release()
+			if used.Result() != nil {
+				t.Fatal("a result after Release")
+			}
+			half := img([]bool{true, false, true, false}, []float64{1, 2, 3, 4}, []float64{5, 6, 7, 8})
+			again, _ := mosaic.New(name)
+			fresh, _ := mosaic.New(name)
+			_ = again.Feed(half)
+			_ = fresh.Feed(half)
+			got, want := again.Result(), fresh.Result()
+			for b := range want.Bands {
+				for i := range want.Bands[b] {
+					if got.Bands[b][i] != want.Bands[b][i] || got.Mask[i] != want.Mask[i] {
+						t.Fatalf("band %d pixel %d = %v (mask %d), want %v (%d)", b, i, got.Bands[b][i], got.Mask[i], want.Bands[b][i], want.Mask[i])
+					}
+				}
+			}
+		})
+	}
+}

@@ -432,11 +432,20 @@ func clipWindow(ctx context.Context, tg *target, w raster.Window) (sub raster.Wi
 
 // mosaicResult is a combined image and how it was made.
 type mosaicResult struct {
+	m        mosaic.Method // nil when nothing was read
 	img      *raster.Image // nil when no item had valid pixels
 	read     int           // items read
 	used     []string      // collection/id of the items that had data
 	timedOut bool
 	skipped  int // items lacking the requested assets
+}
+
+// release gives the mosaic's planes back for reuse (mosaic.Method.Release):
+// call it when nothing refers to the image any more.
+func (r *mosaicResult) release() {
+	if r != nil && r.m != nil {
+		r.m.Release()
+	}
 }
 
 // runMosaic reads the items into w, at most Concurrency at a time and at
@@ -486,7 +495,7 @@ func (s *Server) runMosaic(ctx context.Context, items []*stacItem, mp *mosaicPar
 	}()
 	timer := time.NewTimer(mp.timeLimit)
 	defer timer.Stop()
-	out := &mosaicResult{}
+	out := &mosaicResult{m: m}
 	var feedTime time.Duration
 	done := tm.start("read")
 	anyValid := false
@@ -623,6 +632,7 @@ func (s *Server) mosaicTile(w http.ResponseWriter, r *http.Request, _ resolver) 
 	if err != nil {
 		return err
 	}
+	defer res.release() // after the encoding: nothing keeps the image
 	src := &mosaicSource{found: len(tr.items.items), read: res.read, limits: slices.Clone(tr.items.limits), timedOut: res.timedOut}
 	if res.timedOut {
 		src.limits = append(src.limits, "time_limit")

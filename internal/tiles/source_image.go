@@ -126,6 +126,7 @@ type mosaicSource struct {
 	found, read int
 	limits      []string
 	timedOut    bool
+	results     []*mosaicResult // released by close
 }
 
 func (s *Server) openMosaicSource(r *http.Request) (imageSource, error) {
@@ -141,7 +142,14 @@ func (s *Server) openMosaicSource(r *http.Request) (imageSource, error) {
 }
 
 func (m *mosaicSource) params() *renderParams { return &m.mp.renderParams }
-func (m *mosaicSource) close()                {}
+
+// close gives the planes of every window's mosaic back for reuse: the
+// handlers are done with the images when they close the source.
+func (m *mosaicSource) close() {
+	for _, r := range m.results {
+		r.release()
+	}
+}
 
 // extent is the search's geographic extent (metadata bounds or bbox)
 // narrowed to the items found in it, in EPSG:4326 unless dst_crs says
@@ -211,6 +219,7 @@ func (m *mosaicSource) window(ctx context.Context, crs string, bb [4]float64, wi
 	if err != nil {
 		return nil, err
 	}
+	m.results = append(m.results, res)
 	m.found += len(ti.items)
 	m.read += res.read
 	for _, l := range ti.limits {
