@@ -104,16 +104,8 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request, res resolver) erro
 // buffers the request and its algorithm need, runs the post stage, and
 // crops the padding and algorithm buffer (the requested buffer stays).
 func (s *Server) renderWindow(ctx context.Context, tg *target, p *renderParams, crs string, bounds [4]float64, width, height int, tm *timings) (*raster.Image, error) {
-	ab := 0
-	if p.algo != nil {
-		ab = p.algo.Buffer()
-	}
-	crop := p.padding + ab
-	extra := crop + p.buffer
-	rx := (bounds[2] - bounds[0]) / float64(width)
-	ry := (bounds[3] - bounds[1]) / float64(height)
-	wb := [4]float64{bounds[0] - float64(extra)*rx, bounds[1] - float64(extra)*ry, bounds[2] + float64(extra)*rx, bounds[3] + float64(extra)*ry}
-	img, err := s.readWindow(ctx, tg, p, raster.Window{CRS: crs, Bounds: wb, Width: width + 2*extra, Height: height + 2*extra}, tm)
+	win, crop := bufferedWindow(p, crs, bounds, width, height)
+	img, err := s.readWindow(ctx, tg, p, win, tm)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +119,24 @@ func (s *Server) renderWindow(ctx context.Context, tg *target, p *renderParams, 
 		img = img.Crop(crop, crop, img.Width-2*crop, img.Height-2*crop)
 	}
 	return img, nil
+}
+
+// bufferedWindow is the window to read for bounds (CRS units) at
+// width×height: grown by the padding, the algorithm's buffer and the
+// requested buffer, with p's resampling, nodata and unscale. crop is what
+// to cut from each side after the post stage (the requested buffer stays).
+func bufferedWindow(p *renderParams, crs string, bounds [4]float64, width, height int) (win raster.Window, crop int) {
+	ab := 0
+	if p.algo != nil {
+		ab = p.algo.Buffer()
+	}
+	crop = p.padding + ab
+	extra := crop + p.buffer
+	rx := (bounds[2] - bounds[0]) / float64(width)
+	ry := (bounds[3] - bounds[1]) / float64(height)
+	return raster.Window{CRS: crs, Width: width + 2*extra, Height: height + 2*extra,
+		Bounds:     [4]float64{bounds[0] - float64(extra)*rx, bounds[1] - float64(extra)*ry, bounds[2] + float64(extra)*rx, bounds[3] + float64(extra)*ry},
+		Resampling: p.resampling, Nodata: p.nodata, Unscale: p.unscale}, crop
 }
 
 // zooms returns the zoom range where the dataset is worth showing in t:

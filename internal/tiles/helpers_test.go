@@ -167,6 +167,19 @@ func (testItems) Item(_ context.Context, c, id string) ([]byte, error) {
 func get(t testing.TB, u string) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.Get(u)
+	return readResponse(t, resp, err)
+}
+
+// postJSON posts a JSON body.
+func postJSON(t testing.TB, u, body string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Post(u, "application/json", strings.NewReader(body))
+	return readResponse(t, resp, err)
+}
+
+// readResponse reads the body of a request's response.
+func readResponse(t testing.TB, resp *http.Response, err error) (*http.Response, []byte) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}

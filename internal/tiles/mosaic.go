@@ -662,17 +662,7 @@ func (s *Server) mosaicWindow(ctx context.Context, ti *tileItems, mp *mosaicPara
 		return nil, &mosaicResult{}, nil
 	}
 	p := &mp.renderParams
-	ab := 0
-	if p.algo != nil {
-		ab = p.algo.Buffer()
-	}
-	crop := p.padding + ab
-	extra := crop + p.buffer
-	rx := (bb[2] - bb[0]) / float64(width)
-	ry := (bb[3] - bb[1]) / float64(height)
-	win := raster.Window{CRS: crs, Width: width + 2*extra, Height: height + 2*extra,
-		Bounds:     [4]float64{bb[0] - float64(extra)*rx, bb[1] - float64(extra)*ry, bb[2] + float64(extra)*rx, bb[3] + float64(extra)*ry},
-		Resampling: p.resampling, Nodata: p.nodata, Unscale: p.unscale}
+	win, crop := bufferedWindow(p, crs, bb, width, height)
 	res, err := s.runMosaic(ctx, ti.items, mp, win, tm)
 	if err != nil || res.img == nil {
 		return nil, res, err

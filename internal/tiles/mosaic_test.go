@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -628,20 +627,6 @@ func testMosaicLimitsAndErrors(t *testing.T, fx *mosaicFixture, dbPath string) {
 			t.Fatalf("%d found=%d read=%d limit=%q cache=%q", resp.StatusCode, found, read, resp.Header.Get(tiles.HeaderMosaicLimit), resp.Header.Get("Cache-Control"))
 		}
 	})
-}
-
-func postJSON(t *testing.T, u, body string) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := http.Post(u, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
 }
 
 // testMosaicImages: bbox, feature, preview and statistics of mosaics go
