@@ -617,6 +617,13 @@ func testMosaicLimitsAndErrors(t *testing.T, fx *mosaicFixture, dbPath string) {
 			t.Fatalf("%d found=%d read=%d limit=%q", resp.StatusCode, found, read, resp.Header.Get(tiles.HeaderMosaicLimit))
 		}
 	})
+	t.Run("scan_limit", func(t *testing.T) {
+		resp, _ := get(t, ts.URL+"/searches/"+id+path+".npy?assets=data&scan_limit=3&exitwhenfull=false&skipcovered=false")
+		found, _ := mosaicHeader(t, resp.Header)
+		if resp.StatusCode != 200 || found != 3 || resp.Header.Get(tiles.HeaderMosaicLimit) != "scan_limit" {
+			t.Fatalf("%d found=%d limit=%q", resp.StatusCode, found, resp.Header.Get(tiles.HeaderMosaicLimit))
+		}
+	})
 	t.Run("time_limit", func(t *testing.T) {
 		cr.delay.Store(int64(200 * time.Millisecond))
 		defer cr.delay.Store(0)
