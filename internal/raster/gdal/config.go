@@ -12,6 +12,7 @@ import "C"
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"unsafe"
 
@@ -20,10 +21,16 @@ import (
 
 // Config tunes the GDAL reader.
 type Config struct {
-	MaxSources       int   // sources kept open (LRU); default 256
-	HandlesPerSource int   // concurrent GDAL handles per source; default 2×GOMAXPROCS, at least 4
-	CacheMaxMB       int   // GDAL_CACHEMAX (block cache) in MB; default 256
-	VSICacheBytes    int64 // VSI_CACHE_SIZE per file handle; default 8 MiB
+	MaxSources       int // sources kept open (LRU); default 256
+	HandlesPerSource int // concurrent GDAL handles per remote source (http, s3); default 8
+	// LocalHandlesPerSource caps the handles of a local file; default
+	// GOMAXPROCS. Reading a local file is CPU-bound (decoding, warping), so
+	// more handles than cores add no throughput, and every handle holds its
+	// own copy of the decoded blocks in GDAL's block cache (GDAL 3.6 caches
+	// per dataset handle): 8 handles on 2 cores kept the cache thrashing.
+	LocalHandlesPerSource int
+	CacheMaxMB            int   // GDAL_CACHEMAX (block cache) in MB; default 256
+	VSICacheBytes         int64 // VSI_CACHE_SIZE per file handle; default 8 MiB
 	// S3: /vsis3 endpoint for s3:// hrefs ("" = AWS). Credentials come from
 	// GDAL's usual sources (AWS_* variables, ~/.aws).
 	S3Endpoint       string
@@ -42,6 +49,9 @@ func (c *Config) Defaults() {
 	}
 	if c.HandlesPerSource == 0 {
 		c.HandlesPerSource = 8
+	}
+	if c.LocalHandlesPerSource == 0 {
+		c.LocalHandlesPerSource = min(runtime.GOMAXPROCS(0), c.HandlesPerSource)
 	}
 	if c.CacheMaxMB == 0 {
 		c.CacheMaxMB = 256

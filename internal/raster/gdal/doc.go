@@ -16,7 +16,8 @@
 // GDAL 3.6 dataset handles are not thread-safe (thread-safe datasets arrive
 // in GDAL 3.10), so the Reader keeps, for every source href:
 //
-//   - a pool of at most Config.HandlesPerSource open GDAL handles; a
+//   - a pool of at most Config.HandlesPerSource open GDAL handles
+//     (Config.LocalHandlesPerSource, default GOMAXPROCS, for local files); a
 //     goroutine takes one handle for the duration of one operation (a warp
 //     into a window, a point read) and gives it back; a goroutine that finds
 //     every handle busy waits, honouring its context;

@@ -33,8 +33,8 @@ type Reader struct {
 // New configures GDAL (process-global, see Configure) and returns a Reader.
 func New(cfg Config, log *slog.Logger) (*Reader, error) {
 	cfg.Defaults()
-	if cfg.MaxSources < 1 || cfg.HandlesPerSource < 1 {
-		return nil, fmt.Errorf("gdal: MaxSources and HandlesPerSource must be positive")
+	if cfg.MaxSources < 1 || cfg.HandlesPerSource < 1 || cfg.LocalHandlesPerSource < 1 {
+		return nil, fmt.Errorf("gdal: MaxSources, HandlesPerSource and LocalHandlesPerSource must be positive")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -92,6 +92,11 @@ func GDALPath(href string) (string, error) {
 	}
 }
 
+// isLocal tells whether href names a local file (GDALPath passes it as is).
+func isLocal(href string) bool {
+	return !strings.Contains(href, "://") || strings.HasPrefix(href, "file://")
+}
+
 // Open returns the dataset for href, opening a first handle when the source
 // is not cached.
 func (r *Reader) Open(ctx context.Context, href string, _ raster.OpenOptions) (raster.Dataset, error) {
@@ -112,7 +117,11 @@ func (r *Reader) Open(ctx context.Context, href string, _ raster.OpenOptions) (r
 		}
 		return &dataset{src: src}, nil
 	}
-	src := &source{href: href, cfg: &r.cfg, sem: make(chan struct{}, r.cfg.HandlesPerSource), done: make(chan struct{}), bounds: map[string][4]float64{}}
+	handles := r.cfg.HandlesPerSource
+	if isLocal(href) {
+		handles = r.cfg.LocalHandlesPerSource
+	}
+	src := &source{href: href, cfg: &r.cfg, sem: make(chan struct{}, handles), done: make(chan struct{}), bounds: map[string][4]float64{}}
 	r.sources[href] = r.lru.PushFront(src)
 	for r.lru.Len() > r.cfg.MaxSources {
 		old := r.lru.Back()
