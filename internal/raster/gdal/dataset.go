@@ -44,9 +44,38 @@ func (d *dataset) BoundsIn(ctx context.Context, crs string) ([4]float64, error) 
 
 func fmtF(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// ReadWindow warps the source into w with GDAL's warper (the same code path
-// as gdalwarp), into an in-memory dataset with an alpha band that carries
-// the validity mask (from nodata, a source alpha band or a mask band).
+// overviewLevel returns the overview gdalwarp would read for a window with
+// geotransform gt in crs (-1: full resolution), measured once per grid.
+func (s *source) overviewLevel(h *handle, crs string, gt [6]float64) (int, error) {
+	if len(s.info.Overviews) == 0 {
+		return -1, nil
+	}
+	k := ratioKey{crs: crs, rx: gt[1], ry: gt[5]}
+	s.mu.Lock()
+	r, ok := s.ratios[k]
+	s.mu.Unlock()
+	if !ok {
+		r = targetRatio(cHandle(h.ds), crs, gt)
+		if r == 0 {
+			return 0, fmt.Errorf("cannot warp to %s", crs)
+		}
+		s.mu.Lock()
+		if len(s.ratios) > 256 {
+			clear(s.ratios)
+		}
+		s.ratios[k] = r
+		s.mu.Unlock()
+	}
+	return overviewLevel(r, s.info.Width, s.info.Overviews), nil
+}
+
+// ReadWindow warps the source into w with GDAL's warper, set up as gdalwarp
+// -of MEM -dstalpha sets it up (overview choice, nodata, alpha and mask
+// bands, 0.125 pixel approximation), into an in-memory dataset whose alpha
+// band carries the validity mask. The warp machinery (transformer, warp
+// operation, destination dataset) is built once per handle and window
+// shape and reused: only the destination geotransform changes per window.
+// Building it for every tile was a fifth of a tile server's CPU.
 func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Image, error) {
 	s := d.src
 	if err := w.Validate(); err != nil {
@@ -67,50 +96,39 @@ func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Imag
 	if rs == "" {
 		rs = raster.Nearest
 	}
-	gdalRS := string(rs)
-	if rs == raster.CubicSpline {
-		gdalRS = "cubicspline"
-	}
-	sw := []string{
-		"-of", "MEM",
-		"-t_srs", w.CRS,
-		"-te", fmtF(w.Bounds[0]), fmtF(w.Bounds[1]), fmtF(w.Bounds[2]), fmtF(w.Bounds[3]),
-		"-ts", strconv.Itoa(w.Width), strconv.Itoa(w.Height),
-		"-r", gdalRS,
-		"-dstalpha",
-	}
+	k := warpKey{crs: w.CRS, resampling: rs, w: w.Width, h: w.Height}
 	if w.Nodata != nil {
-		sw = append(sw, "-srcnodata", fmtF(*w.Nodata))
+		k.hasNodata, k.nodata = true, *w.Nodata
 	}
+	// the destination geotransform (north up)
+	gt := [6]float64{w.Bounds[0], (w.Bounds[2] - w.Bounds[0]) / float64(w.Width), 0, w.Bounds[3], 0, -(w.Bounds[3] - w.Bounds[1]) / float64(w.Height)}
+	// Output band k (1-based) of the warper holds data band k; data bands
+	// are read as float64 planes, the alpha band straight into the mask.
+	n := w.Width * w.Height
+	read := make([]int, len(bands))
+	for i, b := range bands {
+		read[i] = b
+	}
+	buf := make([]float64, n*len(bands))
+	img := &raster.Image{Width: w.Width, Height: w.Height, DataType: s.info.DataType, CRS: w.CRS, Bounds: w.Bounds, Mask: make([]uint8, n)}
 
 	h, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out, err := godal.Warp("", []*godal.Dataset{h}, sw, godal.SkipWarnings)
-	s.release(h)
+	err = func() error {
+		defer s.release(h)
+		var err error
+		if k.level, err = s.overviewLevel(h, w.CRS, gt); err != nil {
+			return err
+		}
+		wp, err := h.warper(k, s.dataBands, s.alphaBand)
+		if err != nil {
+			return err
+		}
+		return wp.warp(gt, read, buf, img.Mask)
+	}()
 	if err != nil {
-		return nil, &raster.Error{Op: "read", Href: s.href, Err: raster.ErrUnreadable, Reason: err.Error()}
-	}
-	defer out.Close(godal.SkipWarnings)
-	nb := len(out.Bands())
-	if nb < 2 {
-		return nil, &raster.Error{Op: "read", Href: s.href, Err: raster.ErrUnreadable, Reason: "warp produced no alpha band"}
-	}
-	// Output band k (1-based) holds source band k; the alpha band is last.
-	// Data bands are read as float64 planes, the alpha band straight into
-	// the mask.
-	n := w.Width * w.Height
-	zero := make([]int, len(bands)) // godal.Bands is 0-based
-	for i, b := range bands {
-		zero[i] = s.dataBands[b-1] - 1
-	}
-	buf := make([]float64, n*len(bands))
-	if err := out.Read(0, 0, buf, w.Width, w.Height, godal.Bands(zero...), godal.BandInterleaved(), godal.SkipWarnings); err != nil {
-		return nil, &raster.Error{Op: "read", Href: s.href, Err: raster.ErrUnreadable, Reason: err.Error()}
-	}
-	img := &raster.Image{Width: w.Width, Height: w.Height, DataType: s.info.DataType, CRS: w.CRS, Bounds: w.Bounds, Mask: make([]uint8, n)}
-	if err := out.Bands()[nb-1].Read(0, 0, img.Mask, w.Width, w.Height, godal.SkipWarnings); err != nil {
 		return nil, &raster.Error{Op: "read", Href: s.href, Err: raster.ErrUnreadable, Reason: err.Error()}
 	}
 	for j, a := range img.Mask {
@@ -204,7 +222,7 @@ func (d *dataset) Point(ctx context.Context, x, y float64, crs string, bands []i
 	img := raster.NewImage(1, 1, len(idx), s.info.DataType)
 	img.CRS = s.info.CRS
 	img.Bounds = [4]float64{px, py, px, py}
-	all := h.Bands()
+	all := h.ds.Bands()
 	for i, b := range idx {
 		band := all[s.dataBands[b-1]-1]
 		v := []float64{0}

@@ -28,10 +28,17 @@
 // given back, so a handle is never closed under a goroutine using it.
 //
 // Every GDAL call runs on the calling goroutine (cgo pins it to its OS thread
-// for the call). Warps write into a fresh MEM dataset owned by that call, and
-// coordinate transformations are created per call, so no GDAL object other
-// than pooled dataset handles is ever shared.
+// for the call). A pooled handle carries the warp machinery built on it
+// (warp.go): overview datasets opened on demand and, per destination CRS,
+// window size, resampling and nodata, a transformer, a GDALWarpOperation
+// and a MEM destination dataset, reused from window to window (only the
+// destination geotransform changes). They belong to the handle, so they
+// are used by one goroutine at a time like the handle itself, possibly
+// from different OS threads in turn (GDAL's coordinate transformations
+// take the calling thread's PROJ context). Bounds and point
+// transformations are created per call.
 //
 // Errors: GDAL warnings are ignored; failures are captured per call (godal's
-// error handler) and returned as *raster.Error carrying GDAL's message.
+// error handler, or a quiet CPL handler pushed around the warp calls) and
+// returned as *raster.Error carrying GDAL's message.
 package gdal

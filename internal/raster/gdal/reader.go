@@ -121,7 +121,7 @@ func (r *Reader) Open(ctx context.Context, href string, _ raster.OpenOptions) (r
 	if isLocal(href) {
 		handles = r.cfg.LocalHandlesPerSource
 	}
-	src := &source{href: href, cfg: &r.cfg, sem: make(chan struct{}, handles), done: make(chan struct{}), bounds: map[string][4]float64{}}
+	src := &source{href: href, cfg: &r.cfg, sem: make(chan struct{}, handles), done: make(chan struct{}), bounds: map[string][4]float64{}, ratios: map[ratioKey]float64{}}
 	r.sources[href] = r.lru.PushFront(src)
 	for r.lru.Len() > r.cfg.MaxSources {
 		old := r.lru.Back()
@@ -163,10 +163,11 @@ type source struct {
 	sem chan struct{} // one token per handle in use
 
 	mu      sync.Mutex
-	idle    []*godal.Dataset
+	idle    []*handle
 	open    int
 	evicted bool
 	bounds  map[string][4]float64
+	ratios  map[ratioKey]float64 // gdalwarp's overview measure per grid
 }
 
 func (s *source) ready(ctx context.Context) error {
@@ -197,9 +198,14 @@ func (s *source) init() {
 		s.err = err
 		return
 	}
+	if err := checkHandle(h); err != nil {
+		_ = h.Close(godal.SkipWarnings)
+		s.err = &raster.Error{Op: "open", Href: s.href, Err: raster.ErrUnreadable, Reason: err.Error()}
+		return
+	}
 	s.info, s.alphaBand, s.dataBands = info, alpha, data
 	s.mu.Lock()
-	s.idle = append(s.idle, h)
+	s.idle = append(s.idle, newHandle(h, path))
 	s.open++
 	s.mu.Unlock()
 }
@@ -218,7 +224,7 @@ func openError(href, path string, err error) error {
 
 // acquire takes a handle, opening one when none is idle and the pool is not
 // full, waiting otherwise.
-func (s *source) acquire(ctx context.Context) (*godal.Dataset, error) {
+func (s *source) acquire(ctx context.Context) (*handle, error) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -241,15 +247,15 @@ func (s *source) acquire(ctx context.Context) (*godal.Dataset, error) {
 		<-s.sem
 		return nil, openError(s.href, s.path, err)
 	}
-	return h, nil
+	return newHandle(h, s.path), nil
 }
 
-func (s *source) release(h *godal.Dataset) {
+func (s *source) release(h *handle) {
 	s.mu.Lock()
 	if s.evicted {
 		s.open--
 		s.mu.Unlock()
-		_ = h.Close(godal.SkipWarnings)
+		h.close()
 	} else {
 		s.idle = append(s.idle, h)
 		s.mu.Unlock()
@@ -265,7 +271,7 @@ func (s *source) evict() {
 	s.open -= len(idle)
 	s.mu.Unlock()
 	for _, h := range idle {
-		_ = h.Close(godal.SkipWarnings)
+		h.close()
 	}
 }
 
