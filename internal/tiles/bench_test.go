@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,11 +102,13 @@ func BenchmarkTileHTTP(b *testing.B) {
 	}
 	b.Run("latency", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
+		cpu0 := cpuTime(b)
 		for i := 0; i < b.N; i++ {
 			t0 := time.Now()
 			fetch(b, c, urls[i%len(urls)])
 			lat = append(lat, time.Since(t0))
 		}
+		reportCPU(b, cpu0, b.N)
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
@@ -114,6 +117,7 @@ func BenchmarkTileHTTP(b *testing.B) {
 		var n atomic.Int64
 		b.SetParallelism(4)
 		t0 := time.Now()
+		cpu0 := cpuTime(b)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				i := n.Add(1)
@@ -121,7 +125,27 @@ func BenchmarkTileHTTP(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(n.Load())/time.Since(t0).Seconds(), "tiles/s")
+		reportCPU(b, cpu0, int(n.Load()))
 	})
+}
+
+// cpuTime returns the process's user+system CPU time (server and client:
+// both run in the benchmark process).
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per tile since cpu0: unlike wall-clock
+// throughput it hardly depends on what else runs on the machine, and
+// 2 cores / cpu-ms-per-tile bounds the throughput on an idle machine.
+func reportCPU(b *testing.B, cpu0 time.Duration, tiles int) {
+	if tiles > 0 {
+		b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(tiles), "cpu-ms/tile")
+	}
 }
 
 // BenchmarkFirstTile: GDAL configuration + server construction + the first
