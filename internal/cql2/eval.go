@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/peterstace/simplefeatures/geom"
 	"golang.org/x/text/runes"
@@ -552,6 +553,13 @@ func MatchLike(pattern, s string) bool {
 
 // StripAccents removes diacritics: NFD, drop combining marks (Mn), NFC.
 func StripAccents(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if ascii { // nothing to strip, and the transform costs microseconds
+		return s
+	}
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {
