@@ -2,9 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -109,7 +109,6 @@ func (db *DB) ensureIndexes(ctx context.Context, props []IndexedProperty) error 
 	}
 	return nil
 }
-
 
 // indexedValue is the value an indexed column holds for an item: the
 // property's value when it has the column's kind, NULL otherwise.
