@@ -105,6 +105,9 @@ SELECT 'CREATE DATABASE tessera OWNER tessera'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tessera') \gexec
 SELECT 'CREATE DATABASE tessera_template OWNER tessera'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tessera_template') \gexec
+-- Tests drop their databases WITH (FORCE), which must also stop the
+-- autovacuum worker a big write has started there.
+GRANT pg_signal_backend TO tessera;
 EOF
 for db in tessera tessera_template; do
   psql_su -d "$db" -c 'CREATE EXTENSION IF NOT EXISTS postgis' >/dev/null 2>&1

@@ -29,23 +29,27 @@ func searchText(it stac.Item, props []byte, ok bool) string {
 	}
 	// Only three members are needed: walk the object's members without
 	// decoding the others (this runs for every item written).
-	m := map[string][]byte{}
+	var title, description, keywords []byte
 	stac.EachMember(props, func(key string, v []byte) {
 		switch key {
-		case "title", "description", "keywords":
-			m[key] = v
+		case "title":
+			title = v
+		case "description":
+			description = v
+		case "keywords":
+			keywords = v
 		}
 	})
 	parts := []string{it.ID, it.Collection}
-	for _, k := range []string{"title", "description"} {
+	for _, raw := range [][]byte{title, description} {
 		var s string
-		if raw, ok := m[k]; ok && len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
+		if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
 			parts = append(parts, s)
 		}
 	}
-	if raw, ok := m["keywords"]; ok && len(raw) > 0 && raw[0] == '[' {
+	if len(keywords) > 0 && keywords[0] == '[' {
 		var kw []any
-		if json.Unmarshal(raw, &kw) == nil {
+		if json.Unmarshal(keywords, &kw) == nil {
 			for _, k := range kw {
 				parts = append(parts, fmt.Sprint(k))
 			}
