@@ -126,6 +126,7 @@ func loadCmd(env config.LookupEnv) *cobra.Command {
 				progressbar.OptionClearOnFinish())
 			sum, err := loader.Load(cmd.Context(), st, files, loader.Options{
 				BatchSize: cfg.BatchSize,
+				Writers:   cfg.Writers,
 				Errors:    cmd.ErrOrStderr(),
 				Progress:  func(n int64) { _ = bar.Set64(n) },
 			})

@@ -54,6 +54,8 @@ type Serve struct {
 type Load struct {
 	Common
 	BatchSize int
+	// Writers is how many batches are written at once.
+	Writers int
 }
 
 // envName is the variable that backs a flag: --items-max-limit ↔ TESSERA_ITEMS_MAX_LIMIT.
@@ -119,6 +121,7 @@ func (c *Serve) AddFlags(fs *pflag.FlagSet) {
 func (c *Load) AddFlags(fs *pflag.FlagSet) {
 	c.Common.AddFlags(fs)
 	fs.IntVar(&c.BatchSize, "batch-size", 5000, "items per transaction (env TESSERA_BATCH_SIZE)")
+	fs.IntVar(&c.Writers, "writers", 2, "batches written at once; PostgreSQL writes them in parallel, SQLite one after the other (env TESSERA_WRITERS)")
 }
 
 // Validate checks the common settings.
@@ -153,6 +156,9 @@ func (c Load) Validate() error {
 	}
 	if c.BatchSize < 1 {
 		return fmt.Errorf("--batch-size must be ≥ 1, got %d", c.BatchSize)
+	}
+	if c.Writers < 1 || c.Writers > 64 {
+		return fmt.Errorf("--writers must be between 1 and 64, got %d", c.Writers)
 	}
 	return nil
 }

@@ -1,12 +1,15 @@
 package loader
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,6 +21,11 @@ import (
 type Options struct {
 	BatchSize int // items per transaction (default 5000)
 	Workers   int // decoding goroutines (default GOMAXPROCS)
+	// Writers is how many batches are written at once (default 2): a
+	// store that takes concurrent writes (PostgreSQL) then writes one
+	// batch while the next is sent; one that serialises them (SQLite)
+	// just holds one more batch in memory.
+	Writers int
 	// Errors receives one line per failed record (default: discarded).
 	Errors io.Writer
 	// Progress is called with the bytes read so far, from one goroutine.
@@ -61,6 +69,9 @@ func Load(ctx context.Context, st store.Writer, files []string, opts Options) (S
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.Writers <= 0 {
+		opts.Writers = 2
+	}
 	if opts.Errors == nil {
 		opts.Errors = io.Discard
 	}
@@ -100,14 +111,16 @@ func Load(ctx context.Context, st store.Writer, files []string, opts Options) (S
 	}
 	go func() { wg.Wait(); close(out) }()
 
-	w := writer{st: st, opts: opts}
+	w := newWriter(st, opts)
 	for chunk := range out {
 		if err := w.add(ctx, chunk); err != nil {
 			cancel()
+			w.wait()
 			return w.sum, err
 		}
 	}
-	if err := w.flush(ctx); err != nil {
+	w.flush(ctx)
+	if err := w.wait(); err != nil {
 		return w.sum, err
 	}
 	if err := w.retryOrphans(ctx); err != nil {
@@ -175,16 +188,49 @@ func decode(r raw, opts stac.DecodeOptions) decoded {
 	return decoded{where: r.where, item: d.Item, collection: d.Collection, err: err}
 }
 
-// writer batches items and writes collections as they come.
+// writer batches items and writes collections as they come. Batches are
+// written by up to opts.Writers goroutines at once; a batch holding an
+// item that a batch in flight also holds waits for it, so the last copy
+// of an item read is the one stored.
 type writer struct {
-	st      store.Writer
-	opts    Options
-	batch   []stac.Item
-	where   []string
-	orphans []decoded // items whose collection was missing: retried at the end
+	st    store.Writer
+	opts  Options
+	batch []stac.Item
+	where []string
+
+	slots    chan struct{} // one per batch in flight
+	inflight sync.WaitGroup
+	mu       sync.Mutex // guards what follows
+	keys     map[itemKey]int
+	// orphans are the items whose collection was missing, by key: the
+	// last copy of each is retried at the end unless a later copy was
+	// written since.
+	orphans map[itemKey]orphan
 	sum     Summary
+	err     error // the first failed batch write
+	batches int   // batches started, which numbers them
 }
 
+// orphan is an item written before its collection, with its place in the
+// input (batch number, index) so retries keep the input's order.
+type orphan struct {
+	batch, index int
+	decoded
+	// earlier is how many earlier copies of the item were orphaned too:
+	// they share its fate (loaded when it is, or superseded by a later
+	// copy; failed when it fails).
+	earlier int
+}
+
+type itemKey struct{ collection, id string }
+
+func newWriter(st store.Writer, opts Options) *writer {
+	return &writer{st: st, opts: opts, slots: make(chan struct{}, opts.Writers), keys: map[itemKey]int{},
+		orphans: map[itemKey]orphan{}}
+}
+
+// fail counts a failed record; the caller holds mu (or no batch is in
+// flight).
 func (w *writer) fail(where string, err error) {
 	w.sum.Failed++
 	fmt.Fprintf(w.opts.Errors, "%s: %v\n", where, err)
@@ -194,52 +240,115 @@ func (w *writer) add(ctx context.Context, chunk []decoded) error {
 	for _, d := range chunk {
 		switch {
 		case d.err != nil:
+			w.mu.Lock()
 			w.fail(d.where, d.err)
+			w.mu.Unlock()
 		case d.collection != nil:
 			if err := w.st.PutCollection(ctx, *d.collection, store.Upsert); err != nil {
 				return fmt.Errorf("%s: %w", d.where, err)
 			}
+			w.mu.Lock()
 			w.sum.Collections++
+			w.mu.Unlock()
 		default:
 			w.batch = append(w.batch, *d.item)
 			w.where = append(w.where, d.where)
 			if len(w.batch) >= w.opts.BatchSize {
-				if err := w.flush(ctx); err != nil {
-					return err
-				}
+				w.flush(ctx)
 			}
 		}
-	}
-	return nil
-}
-
-func (w *writer) flush(ctx context.Context) error {
-	if len(w.batch) == 0 {
-		return nil
-	}
-	errs, err := w.st.PutItems(ctx, w.batch, store.Upsert)
-	if err != nil {
-		return fmt.Errorf("writing %d items: %w", len(w.batch), err)
-	}
-	for i, e := range errs {
-		switch {
-		case e == nil:
-			w.sum.Items++
-		case errors.Is(e, store.ErrCollectionMissing) && w.batch[i].Collection != "":
-			it := w.batch[i]
-			w.orphans = append(w.orphans, decoded{where: w.where[i], item: &it})
-		default:
-			w.fail(w.where[i], e)
+		w.mu.Lock()
+		err := w.err
+		w.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
-	w.batch, w.where = w.batch[:0], w.where[:0]
 	return nil
 }
 
-// retryOrphans writes items that came before their collection.
+// flush starts writing the current batch.
+func (w *writer) flush(ctx context.Context) {
+	if len(w.batch) == 0 {
+		return
+	}
+	items, where := w.batch, w.where
+	w.batch, w.where = make([]stac.Item, 0, w.opts.BatchSize), make([]string, 0, w.opts.BatchSize)
+	w.mu.Lock()
+	overlaps := false
+	for _, it := range items {
+		if w.keys[itemKey{it.Collection, it.ID}] > 0 {
+			overlaps = true
+			break
+		}
+	}
+	w.mu.Unlock()
+	if overlaps {
+		w.inflight.Wait()
+	}
+	w.mu.Lock()
+	for _, it := range items {
+		w.keys[itemKey{it.Collection, it.ID}]++
+	}
+	seq := w.batches
+	w.batches++
+	w.mu.Unlock()
+	w.slots <- struct{}{}
+	w.inflight.Go(func() {
+		defer func() { <-w.slots }()
+		errs, err := w.st.PutItems(ctx, items, store.Upsert)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, it := range items {
+			k := itemKey{it.Collection, it.ID}
+			if w.keys[k]--; w.keys[k] == 0 {
+				delete(w.keys, k)
+			}
+		}
+		if err != nil {
+			if w.err == nil {
+				w.err = fmt.Errorf("writing %d items: %w", len(items), err)
+			}
+			return
+		}
+		// Batches holding the same item are never in flight together, so
+		// they end in the order they were read.
+		for i, e := range errs {
+			k := itemKey{items[i].Collection, items[i].ID}
+			switch {
+			case e == nil:
+				w.sum.Items++
+				if o, ok := w.orphans[k]; ok { // superseded by this copy
+					w.sum.Items += 1 + o.earlier
+					delete(w.orphans, k)
+				}
+			case errors.Is(e, store.ErrCollectionMissing) && items[i].Collection != "":
+				o := orphan{batch: seq, index: i, decoded: decoded{where: where[i], item: &items[i]}}
+				if prev, ok := w.orphans[k]; ok {
+					o.earlier = 1 + prev.earlier
+				}
+				w.orphans[k] = o
+			default:
+				w.fail(where[i], e)
+			}
+		}
+	})
+}
+
+// wait waits for the batches in flight and returns the first error.
+func (w *writer) wait() error {
+	w.inflight.Wait()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// retryOrphans writes items that came before their collection, in the
+// order they were read (once every batch has been written).
 func (w *writer) retryOrphans(ctx context.Context) error {
-	orphans := w.orphans
+	orphans := slices.Collect(maps.Values(w.orphans))
 	w.orphans = nil
+	slices.SortFunc(orphans, func(a, b orphan) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.index, b.index)) })
 	for start := 0; start < len(orphans); start += w.opts.BatchSize {
 		chunk := orphans[start:min(start+w.opts.BatchSize, len(orphans))]
 		items := make([]stac.Item, len(chunk))
@@ -252,10 +361,11 @@ func (w *writer) retryOrphans(ctx context.Context) error {
 		}
 		for i, e := range errs {
 			if e == nil {
-				w.sum.Items++
-			} else {
-				w.fail(chunk[i].where, e)
+				w.sum.Items += 1 + chunk[i].earlier
+				continue
 			}
+			w.fail(chunk[i].where, e)
+			w.sum.Failed += chunk[i].earlier
 		}
 	}
 	return nil
