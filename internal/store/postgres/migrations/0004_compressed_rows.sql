@@ -1,4 +1,4 @@
--- tessera catalog schema, version 3: item rows are compressed in place.
+-- tessera catalog schema, version 4: item rows are compressed in place.
 --
 -- With toast_tuple_target = 8160 a row under a page was never compressed,
 -- so a new item copied straight into its partition took a page of its own
