@@ -51,7 +51,7 @@ func Rescale(img *raster.Image, ranges [][2]float64) *raster.Image {
 		if has && r[1] != r[0] {
 			scale := 255 / (r[1] - r[0])
 			for j, v := range b {
-				nb[j] = clamp8(math.Round((v - r[0]) * scale))
+				nb[j] = round8((v - r[0]) * scale)
 			}
 		} else {
 			for j, v := range b {
@@ -61,6 +61,20 @@ func Rescale(img *raster.Image, ranges [][2]float64) *raster.Image {
 		out.Bands = append(out.Bands, nb)
 	}
 	return out
+}
+
+// round8 is clamp8(math.Round(x)), without branches on the data inside
+// (0, 254.5): truncation is exact there, x-t is the exact fraction, and
+// int32(2*(x-t)) is 1 exactly when it is at least one half.
+func round8(x float64) float64 {
+	if !(x > 0) { // also NaN
+		return 0
+	}
+	if x >= 254.5 {
+		return 255
+	}
+	t := float64(int32(x))
+	return t + float64(int32((x-t)*2))
 }
 
 func clamp8(v float64) float64 {
