@@ -6,7 +6,8 @@
 // collection, one partition per collection (created with the collection,
 // dropped with it), with the effective time interval in
 // start_datetime/end_datetime, the geometry as geometry(Geometry, 4326)
-// under a GiST index, a B-tree in result order (start_datetime DESC,
+// under a GiST index on (geometry, start_datetime) (btree_gist: a bbox and
+// datetime search scans only what is inside both), a B-tree in result order (start_datetime DESC,
 // id DESC, collection DESC), what filters read as jsonb (content:
 // {"properties": {...}}; id, collection and geometry are columns) and the
 // canonical document byte for byte for output (doc). Identifiers are
@@ -20,11 +21,14 @@
 // Pages continue after the last sort key (keyset), so a walk never skips
 // or repeats an item that existed when it started.
 //
-// Writes: a batch is copied (COPY) into a session temp table, then moved
-// into items with one INSERT ... ON CONFLICT DO UPDATE (Upsert), INSERT ...
-// ON CONFLICT DO NOTHING (Create) or UPDATE ... FROM (Replace), in one
-// transaction that also holds the batch's collections FOR SHARE (so they
-// cannot be deleted under it). Per-item outcomes match the SQLite store.
+// Writes: the items of a batch that are not stored yet (one primary-key
+// probe each) are copied (COPY) straight into items; the others are copied
+// into a session temp table, then moved into items with one INSERT ... ON
+// CONFLICT DO UPDATE (Upsert), INSERT ... ON CONFLICT DO NOTHING (Create)
+// or UPDATE ... FROM (Replace). Rows over half a page are compressed in
+// place (lz4, toast_tuple_target = 4080). All in one transaction that
+// also holds the batch's collections FOR SHARE (so they cannot be deleted
+// under it). Per-item outcomes match the SQLite store.
 // Serialization failures and deadlocks are retried.
 //
 // Concurrency: DB is safe for concurrent use. Reads go to Options.ReadDSN
