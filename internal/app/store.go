@@ -41,8 +41,20 @@ func MigrateStore(ctx context.Context, c config.Common) (string, error) {
 	if kind != config.StorePostgres {
 		return "the SQLite store needs no migration: it creates its schema when opened", nil
 	}
+	idx, err := sqlite.ParseIndexed(c.IndexProperties)
+	if err != nil {
+		return "", err
+	}
 	if err := postgres.Migrate(ctx, loc); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("the PostgreSQL catalog schema is at version %d", postgres.SchemaVersion()), nil
+	props := make([]postgres.Indexed, len(idx))
+	for i, p := range idx {
+		props[i] = postgres.Indexed{Name: p.Name, Kind: p.Kind}
+	}
+	if err := postgres.EnsureIndexes(ctx, loc, props); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("the PostgreSQL catalog schema is at version %d; %d properties indexed (--index-property)",
+		postgres.SchemaVersion(), len(props)), nil
 }

@@ -254,6 +254,18 @@ func (d *Postgres) jsonTypeIs(key string, top bool, typ string) (string, error) 
 	return "(jsonb_typeof(" + d.jsonRef(key, top) + ") = '" + typ + "')", nil
 }
 
+// IndexExpr is the expression this dialect's comparisons read for the
+// values of kind "number" or "text" of property name: an expression
+// index on it (CREATE INDEX ON items ((expr))) serves filters such as
+// name < 10 or name = 'x'. Columns are qualified as Alias says.
+func (d *Postgres) IndexExpr(name, kindName string) (string, error) {
+	k := map[string]kind{"number": kNum, "text": kText}[kindName]
+	if k == 0 {
+		return "", fmt.Errorf("cql2sql: index kind %q: want number or text", kindName)
+	}
+	return d.jsonValue(name, false, k)
+}
+
 func (*Postgres) timeArg(micros int64) any { return microsToTime(micros) }
 func (*Postgres) textCollate() string      { return ` COLLATE "C"` }
 
