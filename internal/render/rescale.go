@@ -2,39 +2,15 @@ package render
 
 import (
 	"math"
-	"sync"
 
 	"github.com/tessera-geo/tessera/internal/raster"
 )
 
-// planes recycles the float64 planes of rescaled images (see Release): a
-// 256×256 tile's three planes are 1.5 MB, and allocating them for every
-// tile kept the Go heap growing and shrinking (page faults, and the
-// scavenger's madvise calls cost ~10% of a tile server's CPU).
-var planes sync.Pool // of *[]float64
-
-func getPlane(n int) []float64 {
-	if p, ok := planes.Get().(*[]float64); ok && cap(*p) >= n {
-		return (*p)[:n]
-	}
-	return make([]float64, n)
-}
-
-// Release gives the planes of an image returned by Rescale back for reuse.
-// Call it only when nothing refers to the image or its bands any more; the
-// mask, shared with Rescale's input, is left alone.
-func Release(img *raster.Image) {
-	for i, b := range img.Bands {
-		planes.Put(&b)
-		img.Bands[i] = nil
-	}
-	img.Bands = nil
-}
-
 // Rescale maps each band linearly from its [min, max] range to 0..255 and
 // returns a uint8 image. One range applies to every band; otherwise ranges
 // are per band (a band without a range is clamped). The result's mask is
-// the input's; its planes are new and may be given back with Release.
+// the input's; its planes are new (raster.NewPlane) and may be given back
+// with its Release.
 func Rescale(img *raster.Image, ranges [][2]float64) *raster.Image {
 	out := &raster.Image{Width: img.Width, Height: img.Height, DataType: raster.Uint8, CRS: img.CRS, Bounds: img.Bounds,
 		BandNames: append([]string(nil), img.BandNames...), Mask: img.Mask}
@@ -47,7 +23,7 @@ func Rescale(img *raster.Image, ranges [][2]float64) *raster.Image {
 		case i < len(ranges):
 			r, has = ranges[i], true
 		}
-		nb := getPlane(len(b))
+		nb := raster.NewPlane(len(b))
 		if has && r[1] != r[0] {
 			scale := 255 / (r[1] - r[0])
 			for j, v := range b {

@@ -36,6 +36,6 @@ func BenchmarkRescale(b *testing.B) {
 		}
 	}
 	for b.Loop() {
-		render.Release(render.Rescale(img, [][2]float64{{0, 50000}}))
+		render.Rescale(img, [][2]float64{{0, 50000}}).Release()
 	}
 }

@@ -92,6 +92,9 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request, res resolver) erro
 	if err != nil {
 		return err
 	}
+	// nothing keeps the tile's planes after encoding (post and combine
+	// build new images or reuse the read planes; Release gives each back once)
+	defer img.Release()
 	body, f, err := s.finish(img, &p, f, t.EPSG(), tm)
 	if err != nil {
 		return err

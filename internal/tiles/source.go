@@ -384,7 +384,7 @@ func (s *Server) finish(img *raster.Image, p *renderParams, f render.Format, eps
 	defer done()
 	if p.rescale != nil {
 		img = render.Rescale(img, p.rescale)
-		defer render.Release(img) // private to finish: nothing keeps it after encoding
+		defer img.Release() // private to finish: nothing keeps it after encoding
 	}
 	if f == "" {
 		f = render.JPEG

@@ -103,14 +103,13 @@ func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Imag
 	// the destination geotransform (north up)
 	gt := [6]float64{w.Bounds[0], (w.Bounds[2] - w.Bounds[0]) / float64(w.Width), 0, w.Bounds[3], 0, -(w.Bounds[3] - w.Bounds[1]) / float64(w.Height)}
 	// Output band k (1-based) of the warper holds data band k; data bands
-	// are read as float64 planes, the alpha band straight into the mask.
+	// are read into float64 planes (raster.NewPlane: the caller may give
+	// them back with Release), the alpha band straight into the mask.
 	n := w.Width * w.Height
-	read := make([]int, len(bands))
-	for i, b := range bands {
-		read[i] = b
-	}
-	buf := make([]float64, n*len(bands))
 	img := &raster.Image{Width: w.Width, Height: w.Height, DataType: s.info.DataType, CRS: w.CRS, Bounds: w.Bounds, Mask: make([]uint8, n)}
+	for range bands {
+		img.Bands = append(img.Bands, raster.NewPlane(n))
+	}
 
 	h, err := s.acquire(ctx)
 	if err != nil {
@@ -126,9 +125,10 @@ func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Imag
 		if err != nil {
 			return err
 		}
-		return wp.warp(gt, read, buf, img.Mask)
+		return wp.warp(gt, bands, img.Bands, img.Mask)
 	}()
 	if err != nil {
+		img.Release()
 		return nil, &raster.Error{Op: "read", Href: s.href, Err: raster.ErrUnreadable, Reason: err.Error()}
 	}
 	for j, a := range img.Mask {
@@ -137,7 +137,7 @@ func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Imag
 		}
 	}
 	for i, b := range bands {
-		plane := buf[i*n : (i+1)*n : (i+1)*n]
+		plane := img.Bands[i]
 		if w.Unscale {
 			bi := s.info.Bands[b-1]
 			if bi.Scale != 1 || bi.Offset != 0 {
@@ -147,7 +147,6 @@ func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Imag
 				img.DataType = raster.Float64
 			}
 		}
-		img.Bands = append(img.Bands, plane)
 		img.BandNames = append(img.BandNames, s.info.Bands[b-1].Name)
 	}
 	return img, nil

@@ -109,23 +109,26 @@ static tsrWarper *tsrWarperNew(GDALDatasetH src, const char *dstWKT, int w, int 
 	return wp;
 }
 
-// tsrWarp warps the window whose geotransform is gt, then reads the data
-// bands listed in bands (1-based, into float64 planes, band after band)
-// and the alpha band (into mask).
-static int tsrWarp(tsrWarper *wp, const double *gt, int nread, int *bands, double *planes,
-		unsigned char *mask, char *err) {
+// tsrWarp warps the window whose geotransform is gt into the MEM dataset.
+static int tsrWarp(tsrWarper *wp, const double *gt, char *err) {
 	CPLErrorReset();
 	CPLPushErrorHandler(CPLQuietErrorHandler);
 	double g[6];
 	memcpy(g, gt, sizeof g);
 	GDALSetGenImgProjTransformerDstGeoTransform(wp->gen, g);
 	CPLErr e = GDALChunkAndWarpImage(wp->op, 0, 0, wp->w, wp->h);
-	if (e == CE_None)
-		e = GDALDatasetRasterIO(wp->dst, GF_Read, 0, 0, wp->w, wp->h, planes, wp->w, wp->h,
-			GDT_Float64, nread, bands, 0, 0, 0);
-	if (e == CE_None)
-		e = GDALRasterIO(GDALGetRasterBand(wp->dst, wp->nb + 1), GF_Read, 0, 0, wp->w, wp->h,
-			mask, wp->w, wp->h, GDT_Byte, 0, 0);
+	if (e != CE_None) tsrSetErr(err);
+	CPLPopErrorHandler();
+	return e == CE_None;
+}
+
+// tsrRead reads band (1-based; nb+1 is the alpha band) of the last warp
+// into buf as type dt.
+static int tsrRead(tsrWarper *wp, int band, void *buf, GDALDataType dt, char *err) {
+	CPLErrorReset();
+	CPLPushErrorHandler(CPLQuietErrorHandler);
+	CPLErr e = GDALRasterIO(GDALGetRasterBand(wp->dst, band), GF_Read, 0, 0, wp->w, wp->h,
+		buf, wp->w, wp->h, dt, 0, 0);
 	if (e != CE_None) tsrSetErr(err);
 	CPLPopErrorHandler();
 	return e == CE_None;
@@ -250,19 +253,20 @@ func newWarper(src C.GDALDatasetH, k warpKey, dstWKT string, dataBands []int, al
 	return &warper{c: c, nb: nb}, nil
 }
 
-// warp fills planes (len(read)×w×h float64, the 1-based warper bands in
-// read) and mask (w×h, the alpha band) for the window with geotransform gt.
-func (wp *warper) warp(gt [6]float64, read []int, planes []float64, mask []uint8) error {
-	cb := (*C.int)(C.malloc(C.size_t(len(read)) * C.size_t(unsafe.Sizeof(C.int(0)))))
-	defer C.free(unsafe.Pointer(cb))
-	bs := unsafe.Slice(cb, len(read))
-	for i, b := range read {
-		bs[i] = C.int(b)
-	}
+// warp warps the window with geotransform gt, then fills planes[i]
+// (w×h float64) with warper band read[i] (1-based) and mask (w×h) with the
+// alpha band.
+func (wp *warper) warp(gt [6]float64, read []int, planes [][]float64, mask []uint8) error {
 	var cerr [512]C.char
-	ok := C.tsrWarp(wp.c, (*C.double)(unsafe.Pointer(&gt[0])), C.int(len(read)), cb,
-		(*C.double)(unsafe.Pointer(&planes[0])), (*C.uchar)(unsafe.Pointer(&mask[0])), &cerr[0])
-	if ok == 0 {
+	if C.tsrWarp(wp.c, (*C.double)(unsafe.Pointer(&gt[0])), &cerr[0]) == 0 {
+		return errors.New(cString(&cerr))
+	}
+	for i, b := range read {
+		if C.tsrRead(wp.c, C.int(b), unsafe.Pointer(&planes[i][0]), C.GDT_Float64, &cerr[0]) == 0 {
+			return errors.New(cString(&cerr))
+		}
+	}
+	if C.tsrRead(wp.c, C.int(wp.nb+1), unsafe.Pointer(&mask[0]), C.GDT_Byte, &cerr[0]) == 0 {
 		return errors.New(cString(&cerr))
 	}
 	return nil
