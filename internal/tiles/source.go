@@ -42,8 +42,9 @@ func (t *target) close() {
 	}
 }
 
-// resolver turns a request into an opened target; cog and item resolvers
-// exist, the mosaic issue adds one for searches.
+// resolver turns a request into an opened target: a COG (resolveCOG) or
+// an item's assets (resolveItem). Mosaics are not targets: see
+// imageSource.
 type resolver func(r *http.Request, p *renderParams) (*target, error)
 
 // resolveCOG opens ?url=.
