@@ -624,6 +624,30 @@ func testMosaicLimitsAndErrors(t *testing.T, fx *mosaicFixture, dbPath string) {
 			t.Fatalf("%d found=%d limit=%q", resp.StatusCode, found, resp.Header.Get(tiles.HeaderMosaicLimit))
 		}
 	})
+	t.Run("time_limit across windows", func(t *testing.T) {
+		// three features, one window each: the time limit is the
+		// request's, not each window's
+		cr.delay.Store(int64(200 * time.Millisecond))
+		defer cr.delay.Store(0)
+		c := fx.center
+		var feats []string
+		for i := range 3 {
+			x := c[0] + float64(i-1)*0.01
+			feats = append(feats, fmt.Sprintf(`{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]}}`,
+				x, c[1], x+0.005, c[1], x+0.005, c[1]+0.005, x, c[1]+0.005, x, c[1]))
+		}
+		resp, body := postJSON(t, ts.URL+"/searches/"+id+"/statistics?assets=data&pixel_selection=mean&time_limit=0.5&max_size=64",
+			`{"type":"FeatureCollection","features":[`+strings.Join(feats, ",")+`]}`)
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get(tiles.HeaderMosaicLimit), "time_limit") {
+			t.Fatalf("%d limit=%q %.200s", resp.StatusCode, resp.Header.Get(tiles.HeaderMosaicLimit), body)
+		}
+		// one item at a time, 0.2 s each: at most 3 items in 0.5 s in all
+		// (each window with its own 0.5 s would read 2 or 3 each)
+		found, read := mosaicHeader(t, resp.Header)
+		if found < 3*3 || read > 3 {
+			t.Fatalf("found %d, read %d; want at most 3 read in the request's 0.5 s", found, read)
+		}
+	})
 	t.Run("time_limit", func(t *testing.T) {
 		cr.delay.Store(int64(200 * time.Millisecond))
 		defer cr.delay.Store(0)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tessera-geo/tessera/internal/geo"
 	"github.com/tessera-geo/tessera/internal/httpx"
@@ -122,6 +123,9 @@ type mosaicSource struct {
 	s  *Server
 	ms *mosaicSearch
 	mp mosaicParams
+	// deadline ends the request's time_limit, shared by its windows (a
+	// feature collection's statistics read one window per feature).
+	deadline time.Time
 
 	found, read int
 	limits      []string
@@ -138,7 +142,7 @@ func (s *Server) openMosaicSource(r *http.Request) (imageSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &mosaicSource{s: s, ms: ms, mp: mp}, nil
+	return &mosaicSource{s: s, ms: ms, mp: mp, deadline: time.Now().Add(mp.timeLimit)}, nil
 }
 
 func (m *mosaicSource) params() *renderParams { return &m.mp.renderParams }
@@ -215,7 +219,9 @@ func (m *mosaicSource) window(ctx context.Context, crs string, bb [4]float64, wi
 	if err != nil {
 		return nil, err
 	}
-	img, res, err := m.s.mosaicWindow(ctx, ti, &m.mp, crs, bb, width, height, tm)
+	mp := m.mp
+	mp.timeLimit = max(time.Until(m.deadline), time.Millisecond)
+	img, res, err := m.s.mosaicWindow(ctx, ti, &mp, crs, bb, width, height, tm)
 	if err != nil {
 		return nil, err
 	}
