@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/tessera-geo/tessera/internal/raster"
 )
@@ -29,26 +28,12 @@ type Method interface {
 	// Result returns the combined image, or nil when nothing was fed.
 	// Pixels no image filled are masked.
 	Result() *raster.Image
-	// Release gives the result's planes back for reuse by later methods.
+	// Release gives the result's planes back for reuse (raster.NewPlane).
 	// Call it only when nothing refers to the result or its bands any
 	// more; the method is then empty.
 	Release()
 }
 
-// planes recycles the float64 planes of results (Release): a 256×256
-// tile's three planes are 1.5 MB, and allocating them for every tile
-// keeps the Go heap growing and shrinking.
-var planes sync.Pool // of *[]float64
-
-// zeroPlane returns a zeroed plane of n samples.
-func zeroPlane(n int) []float64 {
-	if p, ok := planes.Get().(*[]float64); ok && cap(*p) >= n {
-		b := (*p)[:n]
-		clear(b)
-		return b
-	}
-	return make([]float64, n)
-}
 
 // Coverer is implemented by methods whose result a new image can only
 // change where it is not yet filled ("first"): callers may skip reading a
@@ -154,7 +139,8 @@ func (b *base) check(img *raster.Image, x0, y0, bands int) error {
 			Mask:      make([]uint8, g.Width*g.Height)}
 		b.out.Bands = make([][]float64, bands)
 		for i := range b.out.Bands {
-			b.out.Bands[i] = zeroPlane(g.Width * g.Height)
+			b.out.Bands[i] = raster.NewPlane(g.Width * g.Height) // pooled: zero it
+			clear(b.out.Bands[i])
 		}
 	}
 	return nil
@@ -178,14 +164,10 @@ func (b *base) rows(img *raster.Image, x0, y0 int, f func(o, i, n int)) {
 func (b *base) Result() *raster.Image { return b.out }
 
 func (b *base) Release() {
-	if b.out == nil {
-		return
+	if b.out != nil {
+		b.out.Release()
+		b.out = nil
 	}
-	for i, p := range b.out.Bands {
-		planes.Put(&p)
-		b.out.Bands[i] = nil
-	}
-	b.out = nil
 }
 
 // first keeps, per pixel, the first valid sample.

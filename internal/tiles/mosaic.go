@@ -527,6 +527,7 @@ loop:
 		mu.Lock()
 		err := m.FeedAt(r.img, r.x0, r.y0)
 		mu.Unlock()
+		r.img.Release() // the method copied what it keeps
 		if err != nil {
 			done()
 			if errors.Is(err, mosaic.ErrMismatch) {
