@@ -422,7 +422,7 @@ func itemRow(i int, it stac.Item) []any {
 		t := it.Datetime.UTC()
 		dt = &t
 	}
-	var props *string
+	var props []byte // nil is NULL: the server extracts them
 	p, ok := properties(it.Doc)
 	text := searchText(it, p, ok)
 	if ok {
@@ -431,12 +431,12 @@ func itemRow(i int, it stac.Item) []any {
 			// (output comes from doc, unchanged).
 			p = bytes.ReplaceAll(p, nul, []byte(`\ufffd`))
 		}
-		s := string(p)
-		props = &s
+		props = p
 	}
 	cx, cy := bboxCentre(it.BBox)
+	// Documents go as []byte: pgx sends them without a string copy.
 	return []any{int32(i), it.Collection, it.ID, dt, it.Start.UTC(), it.End.UTC(),
-		it.Geometry.Force2D().AsBinary(), string(it.Doc), props, text, cx, cy}
+		it.Geometry.Force2D().AsBinary(), it.Doc, props, text, cx, cy}
 }
 
 // PutCollection implements store.Writer.
