@@ -29,8 +29,11 @@ type Config struct {
 	// own copy of the decoded blocks in GDAL's block cache (GDAL 3.6 caches
 	// per dataset handle): 8 handles on 2 cores kept the cache thrashing.
 	LocalHandlesPerSource int
-	CacheMaxMB            int   // GDAL_CACHEMAX (block cache) in MB; default 256
-	VSICacheBytes         int64 // VSI_CACHE_SIZE per file handle; default 8 MiB
+	CacheMaxMB            int // GDAL_CACHEMAX (block cache) in MB; default 256
+	// WarpCacheMB bounds the memory of the warp set-ups handles keep for
+	// reuse (their destination buffers), over all sources; default 128.
+	WarpCacheMB   int
+	VSICacheBytes int64 // VSI_CACHE_SIZE per file handle; default 8 MiB
 	// S3: /vsis3 endpoint for s3:// hrefs ("" = AWS). Credentials come from
 	// GDAL's usual sources (AWS_* variables, ~/.aws).
 	S3Endpoint       string
@@ -52,6 +55,9 @@ func (c *Config) Defaults() {
 	}
 	if c.LocalHandlesPerSource == 0 {
 		c.LocalHandlesPerSource = min(runtime.GOMAXPROCS(0), c.HandlesPerSource)
+	}
+	if c.WarpCacheMB == 0 {
+		c.WarpCacheMB = 128
 	}
 	if c.CacheMaxMB == 0 {
 		c.CacheMaxMB = 256

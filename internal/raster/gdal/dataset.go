@@ -121,9 +121,12 @@ func (d *dataset) ReadWindow(ctx context.Context, w raster.Window) (*raster.Imag
 		if k.level, err = s.overviewLevel(h, w.CRS, gt); err != nil {
 			return err
 		}
-		wp, err := h.warper(k, s.dataBands, s.alphaBand)
+		wp, keep, err := h.warper(k, s.dataBands, s.alphaBand)
 		if err != nil {
 			return err
+		}
+		if !keep {
+			defer wp.close()
 		}
 		return wp.warp(gt, bands, img.Bands, img.Mask)
 	}()

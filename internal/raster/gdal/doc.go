@@ -32,7 +32,9 @@
 // (warp.go): overview datasets opened on demand and, per destination CRS,
 // window size, resampling and nodata, a transformer, a GDALWarpOperation
 // and a MEM destination dataset, reused from window to window (only the
-// destination geotransform changes). They belong to the handle, so they
+// destination geotransform changes); at most 8 per handle, and at most
+// Config.WarpCacheMB of destination buffers over the Reader (beyond it a
+// warp set-up is built, used once and freed). They belong to the handle, so they
 // are used by one goroutine at a time like the handle itself, possibly
 // from different OS threads in turn (GDAL's coordinate transformations
 // take the calling thread's PROJ context). Bounds and point

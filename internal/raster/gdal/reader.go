@@ -24,6 +24,8 @@ type Reader struct {
 	cfg Config
 	log *slog.Logger
 
+	budget *warpBudget // memory of the warpers kept by handles
+
 	mu      sync.Mutex
 	lru     *list.List // of *source, most recent first
 	sources map[string]*list.Element
@@ -40,7 +42,7 @@ func New(cfg Config, log *slog.Logger) (*Reader, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	Configure(cfg)
-	return &Reader{cfg: cfg, log: log, lru: list.New(), sources: map[string]*list.Element{}}, nil
+	return &Reader{cfg: cfg, log: log, budget: &warpBudget{max: int64(cfg.WarpCacheMB) << 20}, lru: list.New(), sources: map[string]*list.Element{}}, nil
 }
 
 // Close closes every idle handle; busy handles close when released.
@@ -121,7 +123,7 @@ func (r *Reader) Open(ctx context.Context, href string, _ raster.OpenOptions) (r
 	if isLocal(href) {
 		handles = r.cfg.LocalHandlesPerSource
 	}
-	src := &source{href: href, cfg: &r.cfg, sem: make(chan struct{}, handles), done: make(chan struct{}), bounds: map[string][4]float64{}, ratios: map[ratioKey]float64{}}
+	src := &source{href: href, cfg: &r.cfg, budget: r.budget, sem: make(chan struct{}, handles), done: make(chan struct{}), bounds: map[string][4]float64{}, ratios: map[ratioKey]float64{}}
 	r.sources[href] = r.lru.PushFront(src)
 	for r.lru.Len() > r.cfg.MaxSources {
 		old := r.lru.Back()
@@ -149,9 +151,10 @@ func (r *Reader) Open(ctx context.Context, href string, _ raster.OpenOptions) (r
 
 // source is one href: its Info and its pool of handles.
 type source struct {
-	href string
-	path string
-	cfg  *Config
+	href   string
+	path   string
+	cfg    *Config
+	budget *warpBudget
 
 	done chan struct{} // closed once init finished
 	err  error
@@ -205,7 +208,7 @@ func (s *source) init() {
 	}
 	s.info, s.alphaBand, s.dataBands = info, alpha, data
 	s.mu.Lock()
-	s.idle = append(s.idle, newHandle(h, path))
+	s.idle = append(s.idle, newHandle(h, path, s.budget))
 	s.open++
 	s.mu.Unlock()
 }
@@ -247,7 +250,7 @@ func (s *source) acquire(ctx context.Context) (*handle, error) {
 		<-s.sem
 		return nil, openError(s.href, s.path, err)
 	}
-	return newHandle(h, s.path), nil
+	return newHandle(h, s.path, s.budget), nil
 }
 
 func (s *source) release(h *handle) {

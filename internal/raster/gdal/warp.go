@@ -172,6 +172,7 @@ import "C"
 
 import (
 	"errors"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/airbusgeo/godal"
@@ -208,11 +209,30 @@ type warpKey struct {
 
 // warper is a C warper and what it reads.
 type warper struct {
-	c  *C.tsrWarper
-	nb int
+	c     *C.tsrWarper
+	nb    int
+	bytes int64 // of its MEM destination
 }
 
 func (wp *warper) close() { C.tsrWarperFree(wp.c) }
+
+// warpBudget bounds the memory of the warpers kept by all handles of a
+// Reader (their MEM destinations): a mosaic touches many sources with
+// windows of many sizes, and each handle keeps up to maxWarpers.
+type warpBudget struct {
+	used atomic.Int64
+	max  int64
+}
+
+func (b *warpBudget) take(n int64) bool {
+	if b.used.Add(n) > b.max {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (b *warpBudget) give(n int64) { b.used.Add(-n) }
 
 var resamplingAlg = map[raster.Resampling]C.int{
 	raster.Nearest: C.GRA_NearestNeighbour, raster.Bilinear: C.GRA_Bilinear, raster.Cubic: C.GRA_Cubic,
@@ -239,6 +259,7 @@ func newWarper(src C.GDALDatasetH, k warpKey, dstWKT string, dataBands []int, al
 		bs[i] = C.int(b)
 	}
 	dt := C.GDALGetRasterDataType(C.GDALGetRasterBand(src, C.int(dataBands[0])))
+	size := int64(k.w) * int64(k.h) * int64(nb+1) * int64(C.GDALGetDataTypeSizeBytes(dt))
 	cw := C.CString(dstWKT)
 	defer C.free(unsafe.Pointer(cw))
 	hasND := C.int(0)
@@ -250,7 +271,7 @@ func newWarper(src C.GDALDatasetH, k warpKey, dstWKT string, dataBands []int, al
 	if c == nil {
 		return nil, errors.New(cString(&cerr))
 	}
-	return &warper{c: c, nb: nb}, nil
+	return &warper{c: c, nb: nb, bytes: size}, nil
 }
 
 // warp warps the window with geotransform gt, then fills planes[i]
@@ -325,6 +346,7 @@ func closeDataset(h C.GDALDatasetH) { C.GDALClose(h) }
 type handle struct {
 	ds      *godal.Dataset
 	path    string
+	budget  *warpBudget
 	ovr     map[int]C.GDALDatasetH
 	warpers map[warpKey]*warper
 	order   []warpKey // least recently used first
@@ -332,12 +354,13 @@ type handle struct {
 
 const maxWarpers = 8
 
-func newHandle(ds *godal.Dataset, path string) *handle {
-	return &handle{ds: ds, path: path, ovr: map[int]C.GDALDatasetH{}, warpers: map[warpKey]*warper{}}
+func newHandle(ds *godal.Dataset, path string, budget *warpBudget) *handle {
+	return &handle{ds: ds, path: path, budget: budget, ovr: map[int]C.GDALDatasetH{}, warpers: map[warpKey]*warper{}}
 }
 
 func (h *handle) close() {
 	for _, wp := range h.warpers {
+		h.budget.give(wp.bytes)
 		wp.close()
 	}
 	h.warpers = nil
@@ -349,8 +372,9 @@ func (h *handle) close() {
 }
 
 // warper returns the handle's warper for k, building it (and opening the
-// overview k.level) when needed.
-func (h *handle) warper(k warpKey, dataBands []int, alpha int) (*warper, error) {
+// overview k.level) when needed. When keep is false the warper is not kept
+// (the memory budget is spent): the caller closes it after use.
+func (h *handle) warper(k warpKey, dataBands []int, alpha int) (wp *warper, keep bool, err error) {
 	if wp, ok := h.warpers[k]; ok {
 		for i, o := range h.order {
 			if o == k {
@@ -358,33 +382,44 @@ func (h *handle) warper(k warpKey, dataBands []int, alpha int) (*warper, error) 
 				break
 			}
 		}
-		return wp, nil
+		return wp, true, nil
 	}
 	src := cHandle(h.ds)
 	if k.level >= 0 {
 		o, ok := h.ovr[k.level]
 		if !ok {
-			var err error
 			if o, err = openOverview(h.path, k.level); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			h.ovr[k.level] = o
 		}
 		src = o
 	}
-	wp, err := newWarper(src, k, k.crs, dataBands, alpha)
-	if err != nil {
-		return nil, err
+	if wp, err = newWarper(src, k, k.crs, dataBands, alpha); err != nil {
+		return nil, false, err
 	}
 	if len(h.order) >= maxWarpers {
-		old := h.order[0]
-		h.order = h.order[1:]
-		h.warpers[old].close()
-		delete(h.warpers, old)
+		h.drop()
+	}
+	for !h.budget.take(wp.bytes) {
+		if len(h.order) == 0 {
+			return wp, false, nil
+		}
+		h.drop()
 	}
 	h.warpers[k] = wp
 	h.order = append(h.order, k)
-	return wp, nil
+	return wp, true, nil
+}
+
+// drop closes the least recently used warper.
+func (h *handle) drop() {
+	old := h.order[0]
+	h.order = h.order[1:]
+	wp := h.warpers[old]
+	delete(h.warpers, old)
+	h.budget.give(wp.bytes)
+	wp.close()
 }
 
 // ratioKey identifies a destination grid for the overview choice.

@@ -78,13 +78,25 @@ func makeCOG(t *testing.T) string {
 
 // TestWarperReuse reads windows of several zooms, including ones partly
 // outside the data, in an order that reuses each warper, and compares
-// every pixel with a fresh gdalwarp (godal.Warp) of the same window.
+// every pixel with a fresh gdalwarp (godal.Warp) of the same window; with
+// the default warper budget, and with none (every warper used once).
 func TestWarperReuse(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		budget int64
+	}{{"kept", 0}, {"no-budget", 1}} {
+		t.Run(tc.name, func(t *testing.T) { testWarperReuse(t, tc.budget) })
+	}
+}
+
+func testWarperReuse(t *testing.T, budget int64) {
 	r, err := New(Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	if budget > 0 {
+		r.budget.max = budget
+	}
 	src := makeCOG(t)
 	ds, err := r.Open(context.Background(), src, raster.OpenOptions{})
 	if err != nil {
@@ -138,5 +150,12 @@ func TestWarperReuse(t *testing.T) {
 				}
 			}
 		}
+	}
+	if used := r.budget.used.Load(); (budget > 0) != (used == 0) {
+		t.Errorf("budget %d: %d bytes of warpers kept", budget, used)
+	}
+	_ = r.Close()
+	if used := r.budget.used.Load(); used != 0 {
+		t.Errorf("%d bytes of warpers left after Close", used)
 	}
 }
