@@ -27,27 +27,35 @@ CREATE INDEX IF NOT EXISTS items_datetime ON items (start_datetime DESC, id DESC
 CREATE INDEX IF NOT EXISTS items_collection_datetime ON items (collection, start_datetime DESC, id DESC);
 CREATE INDEX IF NOT EXISTS items_id ON items (id);
 
--- Bounding boxes of items; a box that crosses the antimeridian is stored
--- as the full longitude range (the exact test in Go narrows it down).
-CREATE VIRTUAL TABLE IF NOT EXISTS items_rtree USING rtree (id, minx, maxx, miny, maxy);
+-- Bounding boxes and time intervals of items, in one R*Tree: a search by
+-- bbox and datetime walks only what is inside both. Times are days since
+-- 1970 (the R*Tree keeps 32-bit floats, rounding boxes outwards, so a few
+-- minutes of slack at worst; the exact tests follow). A box that crosses
+-- the antimeridian is stored as the full longitude range (the exact test
+-- in Go narrows it down). Catalogs with the older 2-D items_rtree are
+-- converted when opened (store.go).
+CREATE VIRTUAL TABLE IF NOT EXISTS items_space_time USING rtree (id, minx, maxx, miny, maxy, mint, maxt);
 
-CREATE TRIGGER IF NOT EXISTS items_rtree_insert AFTER INSERT ON items BEGIN
-  INSERT INTO items_rtree VALUES (new.rowid,
+CREATE TRIGGER IF NOT EXISTS items_space_time_insert AFTER INSERT ON items BEGIN
+  INSERT INTO items_space_time VALUES (new.rowid,
     CASE WHEN new.minx > new.maxx THEN -180 ELSE new.minx END,
     CASE WHEN new.minx > new.maxx THEN 180 ELSE new.maxx END,
-    new.miny, new.maxy);
+    new.miny, new.maxy,
+    new.start_datetime / 86400000000.0, new.end_datetime / 86400000000.0);
 END;
 
-CREATE TRIGGER IF NOT EXISTS items_rtree_update AFTER UPDATE OF minx, miny, maxx, maxy ON items BEGIN
-  UPDATE items_rtree SET
+CREATE TRIGGER IF NOT EXISTS items_space_time_update
+AFTER UPDATE OF minx, miny, maxx, maxy, start_datetime, end_datetime ON items BEGIN
+  UPDATE items_space_time SET
     minx = CASE WHEN new.minx > new.maxx THEN -180 ELSE new.minx END,
     maxx = CASE WHEN new.minx > new.maxx THEN 180 ELSE new.maxx END,
-    miny = new.miny, maxy = new.maxy
+    miny = new.miny, maxy = new.maxy,
+    mint = new.start_datetime / 86400000000.0, maxt = new.end_datetime / 86400000000.0
   WHERE id = new.rowid;
 END;
 
-CREATE TRIGGER IF NOT EXISTS items_rtree_delete AFTER DELETE ON items BEGIN
-  DELETE FROM items_rtree WHERE id = old.rowid;
+CREATE TRIGGER IF NOT EXISTS items_space_time_delete AFTER DELETE ON items BEGIN
+  DELETE FROM items_space_time WHERE id = old.rowid;
 END;
 
 -- The property names (and JSON types) the items of each collection hold:

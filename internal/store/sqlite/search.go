@@ -216,6 +216,26 @@ func queryBoxes(q search.Query) ([]geo.BBox, error) {
 	return nil, nil
 }
 
+// timeBox is the R*Tree condition (columns prefixed with col) of a
+// datetime interval: the items' [mint, maxt] (days since 1970) overlap it.
+func timeBox(iv *search.Interval, col string) (string, []any) {
+	if iv == nil {
+		return "", nil
+	}
+	const usPerDay = 86400e6
+	var conds []string
+	var args []any
+	if iv.End != nil {
+		conds = append(conds, col+"mint <= ?")
+		args = append(args, float64(iv.End.UnixMicro())/usPerDay)
+	}
+	if iv.Start != nil {
+		conds = append(conds, col+"maxt >= ?")
+		args = append(args, float64(iv.Start.UnixMicro())/usPerDay)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
 // selective reports whether a spatial query's boxes match few enough items
 // for the R*Tree to drive the query.
 func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
@@ -229,6 +249,11 @@ func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
 		ors = append(ors, "(minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)")
 		args = append(args, b.MaxX, b.MinX, b.MaxY, b.MinY)
 	}
+	where := "(" + strings.Join(ors, " OR ") + ")"
+	if cond, targs := timeBox(q.Datetime, ""); cond != "" {
+		where += " AND " + cond
+		args = append(args, targs...)
+	}
 	// A filter or free text makes the index walk longer (fewer of its rows
 	// match), so the R*Tree may drive with more candidates.
 	limit := db.probeCap
@@ -236,8 +261,8 @@ func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
 		limit *= 8
 	}
 	var n int
-	err = db.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM items_rtree WHERE %s LIMIT %d)`,
-		strings.Join(ors, " OR "), limit), args...).Scan(&n)
+	err = db.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM items_space_time WHERE %s LIMIT %d)`,
+		where, limit), args...).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: probe spatial index: %w", err)
 	}
@@ -267,7 +292,7 @@ func (db *DB) compile(q search.Query, rtreeFirst, broadText bool) (plan, error) 
 		col := "i."
 		if rtreeFirst {
 			// R*Tree first: CROSS JOIN fixes the join order.
-			from = "items_rtree r CROSS JOIN items i ON i.rowid = r.id"
+			from = "items_space_time r CROSS JOIN items i ON i.rowid = r.id"
 			col = "r."
 		}
 		for _, b := range boxes {
@@ -280,6 +305,14 @@ func (db *DB) compile(q search.Query, rtreeFirst, broadText bool) (plan, error) 
 			p.args = append(p.args, boxes[0].MaxY, boxes[0].MinY)
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
+		if rtreeFirst {
+			// The R*Tree holds the time intervals too: it yields only the
+			// items in the boxes and the time range (exact tests below).
+			if cond, args := timeBox(q.Datetime, "r."); cond != "" {
+				where = append(where, cond)
+				p.args = append(p.args, args...)
+			}
+		}
 	}
 	if len(q.Collections) > 0 {
 		where = append(where, "i.collection IN ("+placeholders(len(q.Collections))+")")

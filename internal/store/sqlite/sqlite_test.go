@@ -40,6 +40,55 @@ func TestContract(t *testing.T) {
 	}
 }
 
+// TestSpatialIndexUpgrade opens a catalog with the older 2-D R*Tree
+// (items_rtree and its triggers): it is replaced by items_space_time,
+// filled from the items, and bbox + datetime searches find them.
+func TestSpatialIndexUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCollection(ctx, storetest.Collection(t, "c"), store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	it := storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: "x", Datetime: ptrTime()})
+	if _, err := db.PutItems(ctx, []stac.Item{it}, store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`DROP TABLE items_space_time;
+		CREATE VIRTUAL TABLE items_rtree USING rtree (id, minx, maxx, miny, maxy);
+		INSERT INTO items_rtree SELECT rowid, minx, maxx, miny, maxy FROM items;
+		CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN DELETE FROM items_rtree WHERE id = old.rowid; END;`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0, t1 := ptrTime().Add(-time.Hour), ptrTime().Add(time.Hour)
+	q := search.Query{BBox: &it.BBox, Datetime: &search.Interval{Start: &t0, End: &t1}, Limit: 10}
+	page, err := db.Search(ctx, q)
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("after upgrade: %v %v", page.Items, err)
+	}
+	// The old triggers are gone: deleting writes to the new index only.
+	if err := db.DeleteItem(ctx, "c", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := db.Search(ctx, q); err != nil || len(page.Items) != 0 {
+		t.Fatalf("after delete: %v %v", page.Items, err)
+	}
+}
+
 // TestFreeTextIndexUpgrade opens a catalog whose free-text index has an
 // older layout: it is rebuilt from the items.
 func TestFreeTextIndexUpgrade(t *testing.T) {

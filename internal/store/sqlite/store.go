@@ -98,6 +98,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: create schema in %s: %w", path, err)
 	}
+	if err := upgradeSpatialIndex(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if err := buildFreeTextIndex(ctx, w); err != nil {
 		w.Close()
 		return nil, err
@@ -224,3 +228,30 @@ var (
 	_ store.FreeTexter       = (*DB)(nil)
 	_ store.PropertiesReader = (*DB)(nil)
 )
+
+// upgradeSpatialIndex replaces the 2-D items_rtree of older catalogs with
+// items_space_time (schema.sql), filled from the items.
+func upgradeSpatialIndex(ctx context.Context, w *sql.DB) error {
+	var n int
+	if err := w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'items_rtree'`).Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: read schema: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	_, err := w.ExecContext(ctx, `BEGIN IMMEDIATE;
+		DROP TRIGGER IF EXISTS items_rtree_insert;
+		DROP TRIGGER IF EXISTS items_rtree_update;
+		DROP TRIGGER IF EXISTS items_rtree_delete;
+		DROP TABLE items_rtree;
+		DELETE FROM items_space_time;
+		INSERT INTO items_space_time SELECT rowid,
+			CASE WHEN minx > maxx THEN -180 ELSE minx END, CASE WHEN minx > maxx THEN 180 ELSE maxx END,
+			miny, maxy, start_datetime / 86400000000.0, end_datetime / 86400000000.0 FROM items;
+		COMMIT;`)
+	if err != nil {
+		_, _ = w.ExecContext(ctx, `ROLLBACK`)
+		return fmt.Errorf("sqlite: convert the spatial index to items_space_time: %w", err)
+	}
+	return nil
+}
