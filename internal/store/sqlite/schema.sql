@@ -28,9 +28,13 @@ CREATE INDEX IF NOT EXISTS items_collection_datetime ON items (collection, start
 CREATE INDEX IF NOT EXISTS items_id ON items (id);
 
 -- Bounding boxes and time intervals of items, in one R*Tree: a search by
--- bbox and datetime walks only what is inside both. Times are days since
--- 1970 (the R*Tree keeps 32-bit floats, rounding boxes outwards, so a few
--- minutes of slack at worst; the exact tests follow). A box that crosses
+-- bbox and datetime walks only what is inside both. Times are centuries
+-- since 1970: on that scale items are short next to their extent in
+-- degrees, so the tree splits them by place and a search by place alone
+-- stays fast (by days it split by time, and walking 1,100 candidates of a
+-- 6° box took 6 ms instead of 1); time still filters every leaf. The
+-- R*Tree keeps 32-bit floats, rounding boxes outwards (a few minutes of
+-- slack at worst); the exact tests follow. A box that crosses
 -- the antimeridian is stored as the full longitude range (the exact test
 -- in Go narrows it down). Catalogs with the older 2-D items_rtree are
 -- converted when opened (store.go).
@@ -41,7 +45,7 @@ CREATE TRIGGER IF NOT EXISTS items_space_time_insert AFTER INSERT ON items BEGIN
     CASE WHEN new.minx > new.maxx THEN -180 ELSE new.minx END,
     CASE WHEN new.minx > new.maxx THEN 180 ELSE new.maxx END,
     new.miny, new.maxy,
-    new.start_datetime / 86400000000.0, new.end_datetime / 86400000000.0);
+    new.start_datetime / 3153600000000000.0, new.end_datetime / 3153600000000000.0);
 END;
 
 CREATE TRIGGER IF NOT EXISTS items_space_time_update
@@ -50,7 +54,7 @@ AFTER UPDATE OF minx, miny, maxx, maxy, start_datetime, end_datetime ON items BE
     minx = CASE WHEN new.minx > new.maxx THEN -180 ELSE new.minx END,
     maxx = CASE WHEN new.minx > new.maxx THEN 180 ELSE new.maxx END,
     miny = new.miny, maxy = new.maxy,
-    mint = new.start_datetime / 86400000000.0, maxt = new.end_datetime / 86400000000.0
+    mint = new.start_datetime / 3153600000000000.0, maxt = new.end_datetime / 3153600000000000.0
   WHERE id = new.rowid;
 END;
 

@@ -217,21 +217,22 @@ func queryBoxes(q search.Query) ([]geo.BBox, error) {
 }
 
 // timeBox is the R*Tree condition (columns prefixed with col) of a
-// datetime interval: the items' [mint, maxt] (days since 1970) overlap it.
+// datetime interval: the items' [mint, maxt] (centuries since 1970, see
+// schema.sql) overlap it.
 func timeBox(iv *search.Interval, col string) (string, []any) {
 	if iv == nil {
 		return "", nil
 	}
-	const usPerDay = 86400e6
+	const usPerCentury = 86400e6 * 36500
 	var conds []string
 	var args []any
 	if iv.End != nil {
 		conds = append(conds, col+"mint <= ?")
-		args = append(args, float64(iv.End.UnixMicro())/usPerDay)
+		args = append(args, float64(iv.End.UnixMicro())/usPerCentury)
 	}
 	if iv.Start != nil {
 		conds = append(conds, col+"maxt >= ?")
-		args = append(args, float64(iv.Start.UnixMicro())/usPerDay)
+		args = append(args, float64(iv.Start.UnixMicro())/usPerCentury)
 	}
 	return strings.Join(conds, " AND "), args
 }

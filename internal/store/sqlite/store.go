@@ -247,7 +247,7 @@ func upgradeSpatialIndex(ctx context.Context, w *sql.DB) error {
 		DELETE FROM items_space_time;
 		INSERT INTO items_space_time SELECT rowid,
 			CASE WHEN minx > maxx THEN -180 ELSE minx END, CASE WHEN minx > maxx THEN 180 ELSE maxx END,
-			miny, maxy, start_datetime / 86400000000.0, end_datetime / 86400000000.0 FROM items;
+			miny, maxy, start_datetime / 3153600000000000.0, end_datetime / 3153600000000000.0 FROM items;
 		COMMIT;`)
 	if err != nil {
 		_, _ = w.ExecContext(ctx, `ROLLBACK`)
