@@ -34,7 +34,6 @@ type Method interface {
 	Release()
 }
 
-
 // Coverer is implemented by methods whose result a new image can only
 // change where it is not yet filled ("first"): callers may skip reading a
 // source whose pixels all lie in a covered rectangle.
