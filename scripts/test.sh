@@ -18,5 +18,9 @@ elif [ "${CI:-}" = true ]; then
 else
   echo "test: no PostgreSQL; the PostgreSQL store tests are skipped" >&2
 fi
+unformatted=$(go list -f '{{.Dir}}' ./... | xargs gofmt -l)
+if [ -n "$unformatted" ]; then
+  echo "test: not gofmt-formatted (run gofmt -w):" >&2; echo "$unformatted" >&2; exit 1
+fi
 go vet -tags "$tags" ./...
 go test -tags "$tags" -count=1 -timeout 20m ./...
