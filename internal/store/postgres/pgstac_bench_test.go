@@ -23,8 +23,9 @@ import (
 // search() function in the database TESSERA_PGSTAC (made by
 // scripts/pgstac.sh), on the same N synthetic items (internal/synth, seed
 // 1), each system on one connection, the two alternating query by query
-// with the same parameters; it checks that both return the same ids
-// (docs/benchmarks.md, "pgstac side by side").
+// with the same parameters (up to TESSERA_PGSTAC_REQS, default 500, or
+// TESSERA_PGSTAC_BUDGET, default 2m, per kind); it checks that both return
+// the same ids (docs/benchmarks.md, "pgstac side by side").
 //
 //	eval "$(scripts/postgres.sh)"
 //	eval "$(scripts/pgstac.sh bench/out/pgstac/pgstac--0.9.11.sql pgstac_bench_100000)"
@@ -46,6 +47,10 @@ func TestBenchPgstac(t *testing.T) {
 	reqs := 500
 	if r, _ := strconv.Atoi(os.Getenv("TESSERA_PGSTAC_REQS")); r > 0 {
 		reqs = r
+	}
+	budget := 2 * time.Minute // per query kind
+	if d, err := time.ParseDuration(os.Getenv("TESSERA_PGSTAC_BUDGET")); err == nil && d > 0 {
+		budget = d
 	}
 	ctx := context.Background()
 	db := benchDB(t, n, postgres.Options{MaxConns: 1})
@@ -122,12 +127,12 @@ func TestBenchPgstac(t *testing.T) {
 	}
 
 	fmt.Printf("\nload average before the queries: %s", loadavg())
-	fmt.Printf("\n| query (1 connection each, alternating; up to %d queries or 2 min per kind) | queries | tessera p50 | p95 | p99 | pgstac search() p50 | p95 | p99 | same ids |\n|---|---|---|---|---|---|---|---|---|\n", reqs)
+	fmt.Printf("\n| query (1 connection each, alternating; up to %d queries or %s per kind) | queries | tessera p50 | p95 | p99 | pgstac search() p50 | p95 | p99 | same ids |\n|---|---|---|---|---|---|---|---|---|\n", reqs, budget)
 	for _, m := range benchMix(sampleIDs(t, db)) {
 		var lt, lp []time.Duration
 		same, empty := 0, 0
 		start := time.Now()
-		for i := 0; i < reqs && time.Since(start) < 2*time.Minute; i++ {
+		for i := 0; i < reqs && time.Since(start) < budget; i++ {
 			bq := m.next()
 			var ti, pi []string
 			var dt, dp time.Duration
