@@ -40,10 +40,11 @@ func TestContract(t *testing.T) {
 	}
 }
 
-// TestSpatialIndexUpgrade opens a catalog with the older 2-D R*Tree
-// (items_rtree and its triggers): it is replaced by items_space_time,
-// filled from the items, and bbox + datetime searches find them.
-func TestSpatialIndexUpgrade(t *testing.T) {
+// olderCatalog makes a catalog holding item it (in collection "c"), then
+// runs ddl on it directly, as an older tessera would have left it, and
+// reopens it: the store upgrades what ddl made old.
+func olderCatalog(t *testing.T, it stac.Item, ddl string) *sqlite.DB {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "catalog.db")
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})
@@ -53,7 +54,6 @@ func TestSpatialIndexUpgrade(t *testing.T) {
 	if err := db.PutCollection(ctx, storetest.Collection(t, "c"), store.Upsert); err != nil {
 		t.Fatal(err)
 	}
-	it := storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: "x", Datetime: ptrTime()})
 	if _, err := db.PutItems(ctx, []stac.Item{it}, store.Upsert); err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +62,7 @@ func TestSpatialIndexUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Exec(`DROP TABLE items_space_time;
-		CREATE VIRTUAL TABLE items_rtree USING rtree (id, minx, maxx, miny, maxy);
-		INSERT INTO items_rtree SELECT rowid, minx, maxx, miny, maxy FROM items;
-		CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN DELETE FROM items_rtree WHERE id = old.rowid; END;`); err != nil {
+	if _, err := raw.Exec(ddl); err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()
@@ -73,7 +70,20 @@ func TestSpatialIndexUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestSpatialIndexUpgrade opens a catalog with the older 2-D R*Tree
+// (items_rtree and its triggers): it is replaced by items_space_time,
+// filled from the items, and bbox + datetime searches find them.
+func TestSpatialIndexUpgrade(t *testing.T) {
+	ctx := context.Background()
+	it := storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: "x", Datetime: ptrTime()})
+	db := olderCatalog(t, it, `DROP TABLE items_space_time;
+		CREATE VIRTUAL TABLE items_rtree USING rtree (id, minx, maxx, miny, maxy);
+		INSERT INTO items_rtree SELECT rowid, minx, maxx, miny, maxy FROM items;
+		CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN DELETE FROM items_rtree WHERE id = old.rowid; END;`)
 	t0, t1 := ptrTime().Add(-time.Hour), ptrTime().Add(time.Hour)
 	q := search.Query{BBox: &it.BBox, Datetime: &search.Interval{Start: &t0, End: &t1}, Limit: 10}
 	page, err := db.Search(ctx, q)
@@ -92,36 +102,11 @@ func TestSpatialIndexUpgrade(t *testing.T) {
 // TestFreeTextIndexUpgrade opens a catalog whose free-text index has an
 // older layout: it is rebuilt from the items.
 func TestFreeTextIndexUpgrade(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "catalog.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PutCollection(ctx, storetest.Collection(t, "c"), store.Upsert); err != nil {
-		t.Fatal(err)
-	}
 	it := storetest.Item(t, storetest.ItemSpec{Collection: "c", ID: "x", Datetime: ptrTime(), Props: map[string]any{"title": "Glacier retreat"}})
-	if _, err := db.PutItems(ctx, []stac.Item{it}, store.Upsert); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`DROP TABLE items_fts; CREATE VIRTUAL TABLE items_fts USING fts5(id, collection, title, description, keywords, content='');
-		UPDATE meta SET value = 1 WHERE key = 'fts_version'`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	db, err = sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := olderCatalog(t, it, `DROP TABLE items_fts; CREATE VIRTUAL TABLE items_fts USING fts5(id, collection, title, description, keywords, content='');
+		UPDATE meta SET value = 1 WHERE key = 'fts_version'`)
 	ft, _ := search.ParseFreeText("glacier")
-	page, err := db.Search(ctx, search.Query{Q: ft, Limit: 10})
+	page, err := db.Search(context.Background(), search.Query{Q: ft, Limit: 10})
 	if err != nil || len(page.Items) != 1 {
 		t.Fatalf("after upgrade: %v %v", page.Items, err)
 	}
