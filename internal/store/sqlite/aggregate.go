@@ -110,6 +110,12 @@ func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggre
 	if p.spatial == nil && p.filter == nil {
 		// Exact in SQL: count per key there.
 		for _, c := range counters {
+			if c.Agg.Kind == search.AggDatetimeFrequency && wholeCollections(q) {
+				if err := db.histogram(ctx, q.Collections, c); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			keys := db.keyExprs(c.Agg)
 			sel := strings.Join(append(append([]string(nil), keys...), "count(*)"), ", ")
 			sqlText := "SELECT " + sel + " FROM " + p.from + where

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/tessera-geo/tessera/internal/cql2"
+	"github.com/tessera-geo/tessera/internal/geo"
 	"github.com/tessera-geo/tessera/internal/search"
 	"github.com/tessera-geo/tessera/internal/stac"
 
@@ -147,4 +149,61 @@ func TestIndexedPropertyBackfill(t *testing.T) {
 			t.Errorf("%s: %d items (%v), want %d", text, len(page.Items), err, want)
 		}
 	}
+}
+
+// TestHistogramFollowsWrites checks that the hourly counts behind
+// whole-collection datetime_frequency aggregations stay equal to counting
+// the items (the path a bbox takes) through inserts, datetime changes,
+// deletes and a deleted collection, and that older catalogs get them.
+func TestHistogramFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	at := func(y, m int) *time.Time { v := time.Date(2020+y, time.Month(m), 3, 12, 0, 0, 0, time.UTC); return &v }
+	world := &geo.BBox{MinX: -180, MinY: -90, MaxX: 180, MaxY: 90}
+	aggs, err := search.ParseAggregations([]string{"datetime_frequency"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var db *sqlite.DB
+	check := func(step string, colls ...string) {
+		t.Helper()
+		fast, err := db.Aggregate(ctx, search.Query{Collections: colls}, aggs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := db.Aggregate(ctx, search.Query{Collections: colls, BBox: world}, aggs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s: histogram %+v, counting the items %+v", step, fast, slow)
+		}
+	}
+	item := func(coll, id string, dt *time.Time) stac.Item {
+		return storetest.Item(t, storetest.ItemSpec{Collection: coll, ID: id, Datetime: dt})
+	}
+	// An older catalog: no item_hours yet.
+	db = olderCatalog(t, item("c", "a", at(0, 1)), `DROP TRIGGER item_hours_insert; DROP TRIGGER item_hours_delete;
+		DROP TRIGGER item_hours_update; DROP TABLE item_hours`)
+	check("after the upgrade")
+	if err := db.PutCollection(ctx, storetest.Collection(t, "d"), store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutItems(ctx, []stac.Item{item("c", "b", at(0, 1)), item("c", "e", at(1, 5)), item("d", "f", at(0, 1))}, store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	check("after inserts")
+	check("one collection", "d")
+	if _, err := db.PutItems(ctx, []stac.Item{item("c", "b", at(2, 7))}, store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	check("after moving an item in time")
+	if err := db.DeleteItem(ctx, "c", "e"); err != nil {
+		t.Fatal(err)
+	}
+	check("after a delete")
+	if err := db.DeleteCollection(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	check("after deleting a collection")
+	check("the deleted collection", "d")
 }

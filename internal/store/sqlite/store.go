@@ -102,6 +102,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := buildHistogram(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if err := buildFreeTextIndex(ctx, w); err != nil {
 		w.Close()
 		return nil, err

@@ -272,6 +272,9 @@ func (db *DB) DeleteCollection(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM item_properties WHERE collection = ?`, id); err != nil {
 		return fmt.Errorf("sqlite: delete properties of collection: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM item_hours WHERE collection = ?`, id); err != nil {
+		return fmt.Errorf("sqlite: delete the datetime histogram of collection: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
