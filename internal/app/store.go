@@ -22,7 +22,7 @@ func OpenStore(ctx context.Context, c config.Common) (store.Store, error) {
 	case config.StorePostgres:
 		return postgres.Open(ctx, loc, postgres.Options{})
 	default:
-		idx, err := sqlite.ParseIndexed(c.IndexProperties)
+		idx, err := store.ParseIndexed(c.IndexProperties)
 		if err != nil {
 			return nil, err
 		}
@@ -41,20 +41,16 @@ func MigrateStore(ctx context.Context, c config.Common) (string, error) {
 	if kind != config.StorePostgres {
 		return "the SQLite store needs no migration: it creates its schema when opened", nil
 	}
-	idx, err := sqlite.ParseIndexed(c.IndexProperties)
+	idx, err := store.ParseIndexed(c.IndexProperties)
 	if err != nil {
 		return "", err
 	}
 	if err := postgres.Migrate(ctx, loc); err != nil {
 		return "", err
 	}
-	props := make([]postgres.Indexed, len(idx))
-	for i, p := range idx {
-		props[i] = postgres.Indexed{Name: p.Name, Kind: p.Kind}
-	}
-	if err := postgres.EnsureIndexes(ctx, loc, props); err != nil {
+	if err := postgres.EnsureIndexes(ctx, loc, idx); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("the PostgreSQL catalog schema is at version %d; %d properties indexed (--index-property)",
-		postgres.SchemaVersion(), len(props)), nil
+		postgres.SchemaVersion(), len(idx)), nil
 }

@@ -9,18 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera-geo/tessera/internal/cql2/cql2sql"
+	"github.com/tessera-geo/tessera/internal/store"
 )
-
-// Indexed is a property given an expression index (tessera --index-property).
-type Indexed struct {
-	Name string
-	Kind string // "number" or "text"
-}
 
 // indexDDL is the CREATE INDEX statement of an indexed property: an
 // expression index on exactly what compiled filters compare (see
 // cql2sql.Postgres.IndexExpr), so the planner uses it for them.
-func indexDDL(p Indexed) (string, error) {
+func indexDDL(p store.IndexedProperty) (string, error) {
 	expr, err := (&cql2sql.Postgres{Alias: "items"}).IndexExpr(p.Name, p.Kind)
 	if err != nil {
 		return "", fmt.Errorf("postgres: indexed property %q: %w", p.Name, err)
@@ -34,29 +29,22 @@ func indexDDL(p Indexed) (string, error) {
 // yet (tessera migrate does this for --index-property); it is safe to run
 // from several processes at once. Building one reads every item: on a
 // large catalog it takes minutes and blocks writes.
-func EnsureIndexes(ctx context.Context, dsn string, props []Indexed) error {
+func EnsureIndexes(ctx context.Context, dsn string, props []store.IndexedProperty) error {
 	if len(props) == 0 {
 		return nil
 	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return fmt.Errorf("postgres: connect: %w", err)
-	}
-	defer conn.Close(ctx)
 	// Under the migration lock: replicas starting together would race on
 	// the index names otherwise.
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
-		return fmt.Errorf("postgres: index properties: take the migration lock: %w", err)
-	}
-	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
-	for _, p := range props {
-		ddl, err := indexDDL(p)
-		if err != nil {
-			return err
+	return underMigrationLock(ctx, dsn, func(ctx context.Context, conn *pgx.Conn) error {
+		for _, p := range props {
+			ddl, err := indexDDL(p)
+			if err != nil {
+				return err
+			}
+			if _, err := conn.Exec(ctx, ddl); err != nil {
+				return fmt.Errorf("postgres: index property %q: %w", p.Name, err)
+			}
 		}
-		if _, err := conn.Exec(ctx, ddl); err != nil {
-			return fmt.Errorf("postgres: index property %q: %w", p.Name, err)
-		}
-	}
-	return nil
+		return nil
+	})
 }

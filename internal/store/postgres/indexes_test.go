@@ -25,13 +25,13 @@ func TestPropertyIndexesServeFilters(t *testing.T) {
 	if err := postgres.Migrate(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	props := []postgres.Indexed{{Name: "eo:cloud_cover", Kind: "number"}, {Name: "platform", Kind: "text"}}
+	props := []store.IndexedProperty{{Name: "eo:cloud_cover", Kind: "number"}, {Name: "platform", Kind: "text"}}
 	for range 2 { // idempotent
 		if err := postgres.EnsureIndexes(ctx, dsn, props); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := postgres.EnsureIndexes(ctx, dsn, []postgres.Indexed{{Name: "x", Kind: "date"}}); err == nil {
+	if err := postgres.EnsureIndexes(ctx, dsn, []store.IndexedProperty{{Name: "x", Kind: "date"}}); err == nil {
 		t.Error("an index of kind date was accepted")
 	}
 	db, err := postgres.Open(ctx, dsn, postgres.Options{})

@@ -72,11 +72,18 @@ func SchemaVersion() int {
 // run one at a time under a session advisory lock, each in its own
 // transaction. A database newer than this build is an error.
 func Migrate(ctx context.Context, dsn string) error {
+	return underMigrationLock(ctx, dsn, migrate)
+}
+
+// underMigrationLock runs fn on a connection to dsn that holds the
+// migration lock (a session advisory lock: schema changes from several
+// processes run one at a time) and has no statement timeout (they may
+// build indexes on large tables).
+func underMigrationLock(ctx context.Context, dsn string, fn func(context.Context, *pgx.Conn) error) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	// Migrations may build indexes on large tables: no statement timeout.
 	cfg.RuntimeParams["statement_timeout"] = "0"
 	cfg.RuntimeParams["application_name"] = "tessera migrate"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -84,7 +91,11 @@ func Migrate(ctx context.Context, dsn string) error {
 		return fmt.Errorf("postgres: connect: %w", err)
 	}
 	defer conn.Close(context.Background())
-	return migrate(ctx, conn)
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+		return fmt.Errorf("postgres: migrate: take the migration lock: %w", err)
+	}
+	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
+	return fn(ctx, conn)
 }
 
 func migrate(ctx context.Context, conn *pgx.Conn) error {
@@ -92,10 +103,6 @@ func migrate(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
-		return fmt.Errorf("postgres: migrate: take the migration lock: %w", err)
-	}
-	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS tessera_schema_migrations (
 		version    integer PRIMARY KEY,
 		name       text NOT NULL,

@@ -42,12 +42,8 @@ END;
 // buildHistogram creates item_hours and its triggers, filled from the
 // items, when the catalog does not have them yet.
 func buildHistogram(ctx context.Context, w *sql.DB) error {
-	var n int
-	if err := w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'item_hours'`).Scan(&n); err != nil {
-		return fmt.Errorf("sqlite: read schema: %w", err)
-	}
-	if n > 0 {
-		return nil
+	if have, err := hasObject(ctx, w, "item_hours"); have || err != nil {
+		return err
 	}
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {

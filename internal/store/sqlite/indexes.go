@@ -10,33 +10,8 @@ import (
 
 	"github.com/tessera-geo/tessera/internal/cql2/cql2sql"
 	"github.com/tessera-geo/tessera/internal/stac"
+	"github.com/tessera-geo/tessera/internal/store"
 )
-
-// IndexedProperty is a property with its own index.
-type IndexedProperty struct {
-	Name string
-	Kind string // "number" or "text"
-}
-
-// ParseIndexed parses "name=kind" specs, e.g. "eo:cloud_cover=number".
-func ParseIndexed(specs []string) ([]IndexedProperty, error) {
-	var out []IndexedProperty
-	for _, s := range specs {
-		name, kind, ok := strings.Cut(s, "=")
-		if !ok {
-			name, kind = s, "number"
-		}
-		name = strings.TrimPrefix(strings.TrimSpace(name), "properties.")
-		if name == "" || strings.ContainsAny(name, "\"'\\") {
-			return nil, fmt.Errorf("indexed property %q: bad name", s)
-		}
-		if kind != "number" && kind != "text" {
-			return nil, fmt.Errorf("indexed property %q: kind must be number or text", s)
-		}
-		out = append(out, IndexedProperty{Name: name, Kind: kind})
-	}
-	return out, nil
-}
 
 // columnName is a SQL-safe, collision-free column name for a property.
 // The "q_" prefix marks columns the writer fills (earlier catalogs had
@@ -58,7 +33,7 @@ func columnName(prop string) string {
 // every indexed property; a column added to an existing catalog is filled
 // from the documents once (that, and building the index, takes a while on
 // a large catalog).
-func (db *DB) ensureIndexes(ctx context.Context, props []IndexedProperty) error {
+func (db *DB) ensureIndexes(ctx context.Context, props []store.IndexedProperty) error {
 	db.indexed = map[string]cql2sql.Column{}
 	db.indexedProps = props
 	existing := map[string]bool{}
@@ -112,7 +87,7 @@ func (db *DB) ensureIndexes(ctx context.Context, props []IndexedProperty) error 
 
 // indexedValue is the value an indexed column holds for an item: the
 // property's value when it has the column's kind, NULL otherwise.
-func indexedValue(it stac.Item, p IndexedProperty) any {
+func indexedValue(it stac.Item, p store.IndexedProperty) any {
 	for _, prop := range it.Properties {
 		if prop.Name != p.Name {
 			continue

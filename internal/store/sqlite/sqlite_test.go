@@ -25,7 +25,7 @@ func TestContract(t *testing.T) {
 		// Every spatial search walks the datetime index instead.
 		"index plan": {RTreeProbeCap: 1},
 		// Filters and sorts on these use generated columns and indexes.
-		"indexed properties": {Indexed: []sqlite.IndexedProperty{
+		"indexed properties": {Indexed: []store.IndexedProperty{
 			{Name: "s2:vegetation_percentage", Kind: "number"}, {Name: "platform", Kind: "text"},
 			{Name: "eo:cloud_cover", Kind: "number"}, {Name: "title", Kind: "text"},
 		}},
@@ -137,7 +137,7 @@ func TestIndexedPropertyBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	db, err = sqlite.Open(ctx, path, sqlite.Options{Indexed: []sqlite.IndexedProperty{{Name: "eo:cloud_cover", Kind: "number"}}})
+	db, err = sqlite.Open(ctx, path, sqlite.Options{Indexed: []store.IndexedProperty{{Name: "eo:cloud_cover", Kind: "number"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ type Options struct {
 	// Indexed are properties given their own indexed column (a virtual
 	// generated column holding the value when it has the kind, NULL
 	// otherwise), used by filters and sorts on them.
-	Indexed []IndexedProperty
+	Indexed []store.IndexedProperty
 	// RTreeProbeCap is the number of R*Tree candidates from which a spatial
 	// search walks the datetime index instead (default 2000; 1 always walks
 	// the index).
@@ -49,7 +49,7 @@ type DB struct {
 	indexed  map[string]cql2sql.Column
 	// indexedProps are the properties with their own column, in column
 	// order for inserts.
-	indexedProps []IndexedProperty
+	indexedProps []store.IndexedProperty
 	// props caches item_properties rows known to be stored
 	// (collection + "\x00" + name + "\x00" + type); guarded by the single
 	// writer connection's transactions plus mu.
@@ -236,12 +236,8 @@ var (
 // upgradeSpatialIndex replaces the 2-D items_rtree of older catalogs with
 // items_space_time (schema.sql), filled from the items.
 func upgradeSpatialIndex(ctx context.Context, w *sql.DB) error {
-	var n int
-	if err := w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'items_rtree'`).Scan(&n); err != nil {
-		return fmt.Errorf("sqlite: read schema: %w", err)
-	}
-	if n == 0 {
-		return nil
+	if have, err := hasObject(ctx, w, "items_rtree"); !have || err != nil {
+		return err
 	}
 	_, err := w.ExecContext(ctx, `BEGIN IMMEDIATE;
 		DROP TRIGGER IF EXISTS items_rtree_insert;
@@ -258,4 +254,14 @@ func upgradeSpatialIndex(ctx context.Context, w *sql.DB) error {
 		return fmt.Errorf("sqlite: convert the spatial index to items_space_time: %w", err)
 	}
 	return nil
+}
+
+// hasObject reports whether the schema holds a table, index or trigger
+// named name.
+func hasObject(ctx context.Context, w *sql.DB, name string) (bool, error) {
+	var n int
+	if err := w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = ?`, name).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: read schema: %w", err)
+	}
+	return n > 0, nil
 }
