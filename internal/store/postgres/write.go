@@ -257,6 +257,24 @@ func (db *DB) PutItems(ctx context.Context, items []stac.Item, mode store.WriteM
 
 var nul = []byte(`\u0000`)
 
+// forJSONB returns JSON text that jsonb can hold: jsonb cannot hold U+0000,
+// so filters see U+FFFD instead (output comes from doc, unchanged).
+func forJSONB(j []byte) []byte {
+	if bytes.Contains(j, nul) {
+		return bytes.ReplaceAll(j, nul, []byte(`\ufffd`))
+	}
+	return j
+}
+
+// utc is t in UTC, nil when t is.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
 // copyItems copies items[batch...] into the temp table; rows caches the
 // COPY rows across attempts.
 func copyItems(ctx context.Context, tx pgx.Tx, items []stac.Item, batch []int, rows [][]any) error {
@@ -379,23 +397,16 @@ func without(all, some []int) []int {
 
 // freshRow is the row of a new item.
 func freshRow(it stac.Item) []any {
-	var dt *time.Time
-	if it.Datetime != nil {
-		t := it.Datetime.UTC()
-		dt = &t
-	}
 	p, ok := properties(it.Doc)
 	if !ok { // not from stac.DecodeItem, which requires the object
 		p = []byte("{}")
 	}
 	text := searchText(it, p, true)
-	if bytes.Contains(p, nul) {
-		p = bytes.ReplaceAll(p, nul, []byte(`\ufffd`))
-	}
+	p = forJSONB(p)
 	content := make([]byte, 0, len(p)+15)
 	content = append(append(append(content, `{"properties":`...), p...), '}')
 	cx, cy := bboxCentre(it.BBox)
-	return []any{it.Collection, it.ID, dt, it.Start.UTC(), it.End.UTC(),
+	return []any{it.Collection, it.ID, utc(it.Datetime), it.Start.UTC(), it.End.UTC(),
 		ewkb(it.Geometry.Force2D().AsBinary(), 4326), content, it.Doc, text, cx, cy}
 }
 
@@ -417,25 +428,15 @@ func ewkb(wkb []byte, srid uint32) []byte {
 }
 
 func itemRow(i int, it stac.Item) []any {
-	var dt *time.Time
-	if it.Datetime != nil {
-		t := it.Datetime.UTC()
-		dt = &t
-	}
 	var props []byte // nil is NULL: the server extracts them
 	p, ok := properties(it.Doc)
 	text := searchText(it, p, ok)
 	if ok {
-		if bytes.Contains(p, nul) {
-			// jsonb cannot hold U+0000: filters see U+FFFD instead
-			// (output comes from doc, unchanged).
-			p = bytes.ReplaceAll(p, nul, []byte(`\ufffd`))
-		}
-		props = p
+		props = forJSONB(p)
 	}
 	cx, cy := bboxCentre(it.BBox)
 	// Documents go as []byte: pgx sends them without a string copy.
-	return []any{int32(i), it.Collection, it.ID, dt, it.Start.UTC(), it.End.UTC(),
+	return []any{int32(i), it.Collection, it.ID, utc(it.Datetime), it.Start.UTC(), it.End.UTC(),
 		it.Geometry.Force2D().AsBinary(), it.Doc, props, text, cx, cy}
 }
 
@@ -444,7 +445,7 @@ func (db *DB) PutCollection(ctx context.Context, c stac.Collection, mode store.W
 	doc := string(c.Doc)
 	var content *string
 	if bytes.Contains(c.Doc, nul) {
-		s := string(bytes.ReplaceAll(c.Doc, nul, []byte(`\ufffd`)))
+		s := string(forJSONB(c.Doc))
 		content = &s
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
