@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -56,7 +55,7 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 			n++
 			from = kv
 			if p.residual != nil {
-				ok, err := evaluate(p.residual, rec.Doc)
+				ok, err := store.Evaluate(p.residual, rec.Doc)
 				if err != nil {
 					rows.Close()
 					return store.Page{}, err
@@ -88,19 +87,6 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 		page.Matched = &n
 	}
 	return page, nil
-}
-
-// evaluate runs a CQL2 filter over a stored document.
-func evaluate(e cql2.Expr, doc []byte) (bool, error) {
-	var v map[string]any
-	if err := json.Unmarshal(doc, &v); err != nil {
-		return false, fmt.Errorf("postgres: stored document: %w", err)
-	}
-	ok, err := cql2.Evaluate(e, v)
-	if err != nil {
-		return false, &search.InvalidParamError{Param: "filter", Reason: err.Error(), Err: err}
-	}
-	return ok, nil
 }
 
 // SupportsFilter implements store.Filterer.

@@ -178,7 +178,7 @@ func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggre
 				if s, ok := vals[n-1].(string); ok {
 					doc = []byte(s)
 				}
-				ok, err := evaluate(p.filter, doc)
+				ok, err := store.Evaluate(p.filter, doc)
 				if err != nil {
 					return nil, err
 				}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -126,7 +125,7 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 			}
 		}
 		if p.filter != nil {
-			ok, err := evaluate(p.filter, rec.Doc)
+			ok, err := store.Evaluate(p.filter, rec.Doc)
 			if err != nil {
 				return store.Page{}, err
 			}
@@ -391,19 +390,6 @@ func (db *DB) compile(q search.Query, rtreeFirst, broadText bool) (plan, error) 
 	}
 	p.sql = b.String()
 	return p, nil
-}
-
-// evaluate runs a CQL2 filter over a stored document.
-func evaluate(e cql2.Expr, doc []byte) (bool, error) {
-	var v map[string]any
-	if err := json.Unmarshal(doc, &v); err != nil {
-		return false, fmt.Errorf("sqlite: stored document: %w", err)
-	}
-	ok, err := cql2.Evaluate(e, v)
-	if err != nil {
-		return false, &search.InvalidParamError{Param: "filter", Reason: err.Error(), Err: err}
-	}
-	return ok, nil
 }
 
 // SupportsFilter implements store.Filterer.
