@@ -390,16 +390,15 @@ func (m *message) Nack(_ context.Context, delay time.Duration) error {
 	return m.m.NakWithDelay(delay)
 }
 
-// Term terminates the delivery and deletes the message from the stream:
-// older servers (2.9) keep a terminated message in a work queue.
+// Term deletes the message from the stream and then terminates the
+// delivery: older servers (2.9) keep a terminated message in a work queue.
+// Deleting first avoids racing the server's own removal of a terminated
+// message, which makes the delete fail with "sequence not found".
 func (m *message) Term(ctx context.Context) error {
-	if err := m.m.Term(); err != nil {
-		return err
-	}
 	if err := m.q.ingest.DeleteMsg(ctx, m.seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return err
 	}
-	return nil
+	return m.m.Term()
 }
 
 // DeadLetter implements queue.Queue.
