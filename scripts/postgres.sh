@@ -12,7 +12,9 @@
 #   - role tessera (password tessera, CREATEDB, not a superuser),
 #   - database tessera owned by it, with the postgis extension,
 #   - template database tessera_template with postgis, from which tests
-#     create a fresh database each.
+#     create a fresh database each,
+#   - shared memory in huge pages when run as root (vm.nr_hugepages is
+#     raised to what the cluster needs).
 # Running it again while the server runs takes a few milliseconds.
 # `scripts/postgres.sh stop` stops the cluster.
 # Progress goes to stderr; only the export line goes to stdout.
@@ -92,6 +94,20 @@ max_wal_size = 4GB
 EOF
 fi
 if ! as_owner "$b/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+  # Huge pages for shared memory (huge_pages = try, the default, uses them
+  # when the kernel has enough). With 4 KB pages every new backend
+  # page-faults once on each shared buffer it touches: a bulk load's
+  # backend spent about a quarter of its CPU on those faults
+  # (docs/benchmarks.md). Only root can reserve them; otherwise the server
+  # runs on normal pages.
+  if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
+    need=$(as_owner "$b/postgres" -D "$dir" -C shared_memory_size_in_huge_pages 2>/dev/null || echo 0)
+    have=$(cat /proc/sys/vm/nr_hugepages)
+    if [ "${need:-0}" -gt "$have" ] 2>/dev/null; then
+      echo "$need" >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+      log "huge pages: $(cat /proc/sys/vm/nr_hugepages) reserved ($need needed)"
+    fi
+  fi
   log "starting PostgreSQL on 127.0.0.1:$port"
   as_owner "$b/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
 fi
