@@ -72,6 +72,49 @@ func TestPropertyIndexesServeFilters(t *testing.T) {
 	}
 }
 
+// TestFreeTextUsesWordIndex checks that free-text conditions name the
+// expression of the word index (collation included): with sequential scans
+// disabled, each plan reads it.
+func TestFreeTextUsesWordIndex(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshDB(t)
+	if err := postgres.Migrate(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	loadSynthetic(t, db, "c", 200)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"sentinel", `"sentinel 2"`, "l2a,synthetic"} {
+		cond, args, err := postgres.FreeTextSQL(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := conn.Query(ctx, "EXPLAIN SELECT i.id FROM items i WHERE "+cond, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Partitions name their copies of the index after the expression.
+		if plan := strings.Join(lines, "\n"); strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index Cond: ((string_to_array(search_text") {
+			t.Errorf("q=%s: the plan reads no word index:\n%s", q, plan)
+		}
+	}
+}
+
 // loadSynthetic writes collection coll with n synthetic items.
 func loadSynthetic(t *testing.T, db *postgres.DB, coll string, n int) {
 	t.Helper()

@@ -291,7 +291,9 @@ func compile(q search.Query, floor *time.Time) (*plan, error) {
 func freeTextSQL(f *search.FreeText, a *args) string {
 	phrase := func(p string) string {
 		words := strings.Fields(p)
-		has := "string_to_array(i.search_text, ' ') @> " + a.add(words) + "::text[]"
+		// The expression of the items_search_words index, collation
+		// included (migration 0006).
+		has := `(string_to_array(i.search_text, ' ') COLLATE "C") @> ` + a.add(words) + "::text[]"
 		if len(words) == 1 {
 			return has
 		}
