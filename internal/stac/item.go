@@ -32,6 +32,9 @@ type Item struct {
 	// Doc is the canonical JSON document (hierarchy links removed, "links"
 	// last; see AppendLinks).
 	Doc []byte
+	// RawProperties is the properties object as it stands in Doc (it
+	// aliases Doc), so that writers need not look for it.
+	RawProperties json.RawMessage
 	// Properties lists the item's property names with their JSON types
 	// ("string", "number", "boolean", "array", "object"; null values are
 	// left out), for queryables.
@@ -185,7 +188,7 @@ func decodeItem(doc []byte, ms []member, opts DecodeOptions) (Item, error) {
 		return Item{}, err
 	}
 	replaced := map[string]json.RawMessage{"bbox": bbox, "properties": props, "assets": assets}
-	it.Doc = assemble(len(doc)+len(props)+len(bbox), ms, itemKeyOrder, replaced, links)
+	it.Doc, it.RawProperties = assemble(len(doc)+len(props)+len(bbox), ms, itemKeyOrder, replaced, links, "properties")
 	return it, nil
 }
 
@@ -227,11 +230,12 @@ func lookup(ms []member, key string) json.RawMessage {
 
 // assemble writes a canonical document from members: the leading keys in
 // order, the others sorted, "links" last. replaced overrides (or adds)
-// member values.
-func assemble(size int, ms []member, leading []string, replaced map[string]json.RawMessage, links json.RawMessage) []byte {
+// member values. marked is the value of member mark as written in doc.
+func assemble(size int, ms []member, leading []string, replaced map[string]json.RawMessage, links json.RawMessage, mark string) (doc, marked []byte) {
 	buf := make([]byte, 0, size+len(links)+64)
 	buf = append(buf, '{')
 	first := true
+	var from, to int
 	write := func(k string, v []byte) {
 		if !first {
 			buf = append(buf, ',')
@@ -240,6 +244,9 @@ func assemble(size int, ms []member, leading []string, replaced map[string]json.
 		buf = append(buf, '"')
 		buf = append(buf, k...)
 		buf = append(buf, '"', ':')
+		if k == mark {
+			from, to = len(buf), len(buf)+len(v)
+		}
 		buf = append(buf, v...)
 	}
 	value := func(k string) []byte {
@@ -272,7 +279,8 @@ func assemble(size int, ms []member, leading []string, replaced map[string]json.
 		write(k, value(k))
 	}
 	write("links", links)
-	return append(buf, '}')
+	buf = append(buf, '}')
+	return buf, buf[from:to:to]
 }
 
 // bboxContains allows a small tolerance: bboxes are often rounded.

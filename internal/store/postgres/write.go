@@ -397,7 +397,7 @@ func without(all, some []int) []int {
 
 // freshRow is the row of a new item.
 func freshRow(it stac.Item) []any {
-	p, ok := properties(it.Doc)
+	p, ok := properties(it)
 	if !ok { // not from stac.DecodeItem, which requires the object
 		p = []byte("{}")
 	}
@@ -429,7 +429,7 @@ func ewkb(wkb []byte, srid uint32) []byte {
 
 func itemRow(i int, it stac.Item) []any {
 	var props []byte // nil is NULL: the server extracts them
-	p, ok := properties(it.Doc)
+	p, ok := properties(it)
 	text := searchText(it, p, ok)
 	if ok {
 		props = forJSONB(p)
