@@ -195,7 +195,7 @@ func decodeItem(doc []byte, ms []member, opts DecodeOptions) (Item, error) {
 // topLevel validates raw as one JSON object and lists its members. Pretty
 // printed input is compacted first.
 func topLevel(raw []byte) ([]byte, []member, error) {
-	if !json.Valid(raw) {
+	if !validJSON(raw) {
 		var v any
 		err := json.Unmarshal(raw, &v)
 		if err == nil {
@@ -413,20 +413,24 @@ func DecodeGeometry(raw json.RawMessage) (geom.Geometry, error) {
 	if !isObject(raw) {
 		return geom.Geometry{}, errors.New("must be a GeoJSON geometry object")
 	}
-	var head struct {
-		Type string `json:"type"`
+	typ, ok := geometryType(raw)
+	if !ok {
+		var head struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return geom.Geometry{}, fmt.Errorf("must be a GeoJSON geometry object: %s", jsonErr(err))
+		}
+		typ = head.Type
 	}
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return geom.Geometry{}, fmt.Errorf("must be a GeoJSON geometry object: %s", jsonErr(err))
-	}
-	switch head.Type {
+	switch typ {
 	case "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection":
 	case "Feature", "FeatureCollection":
-		return geom.Geometry{}, fmt.Errorf("must be a GeoJSON geometry, not a %s", head.Type)
+		return geom.Geometry{}, fmt.Errorf("must be a GeoJSON geometry, not a %s", typ)
 	case "":
 		return geom.Geometry{}, errors.New(`must have a "type"`)
 	default:
-		return geom.Geometry{}, fmt.Errorf("unknown GeoJSON geometry type %q", head.Type)
+		return geom.Geometry{}, fmt.Errorf("unknown GeoJSON geometry type %q", typ)
 	}
 	g, err := geom.UnmarshalGeoJSON(raw, geom.NoValidate{})
 	if err != nil {
@@ -435,11 +439,11 @@ func DecodeGeometry(raw json.RawMessage) (geom.Geometry, error) {
 	if err := checkDuplicatePoints(g); err != nil {
 		return geom.Geometry{}, err
 	}
-	if err := checkUnclosed(raw, head.Type); err != nil {
+	if err := checkUnclosed(g); err != nil {
 		return geom.Geometry{}, err
 	}
 	if err := g.Validate(); err != nil {
-		return geom.Geometry{}, fmt.Errorf("invalid %s: %v", head.Type, err)
+		return geom.Geometry{}, fmt.Errorf("invalid %s: %v", typ, err)
 	}
 	if b, ok := geo.EnvelopeBBox(g); ok {
 		if err := b.Validate(); err != nil {
@@ -451,36 +455,58 @@ func DecodeGeometry(raw json.RawMessage) (geom.Geometry, error) {
 
 // checkUnclosed reports polygon rings whose first and last positions differ:
 // simplefeatures would otherwise report them as generic invalid rings.
-func checkUnclosed(raw json.RawMessage, typ string) error {
-	var polys [][][][]float64
-	switch typ {
-	case "Polygon":
-		var c struct{ Coordinates [][][]float64 }
-		if json.Unmarshal(raw, &c) != nil {
-			return nil
+func checkUnclosed(g geom.Geometry) error {
+	var polys []geom.Polygon
+	switch g.Type() {
+	case geom.TypePolygon:
+		polys = []geom.Polygon{g.MustAsPolygon()}
+	case geom.TypeMultiPolygon:
+		mp := g.MustAsMultiPolygon()
+		for i := range mp.NumPolygons() {
+			polys = append(polys, mp.PolygonN(i))
 		}
-		polys = [][][][]float64{c.Coordinates}
-	case "MultiPolygon":
-		var c struct{ Coordinates [][][][]float64 }
-		if json.Unmarshal(raw, &c) != nil {
-			return nil
-		}
-		polys = c.Coordinates
-	default:
-		return nil
 	}
 	for _, p := range polys {
-		for _, r := range p {
-			if len(r) < 4 {
-				return fmt.Errorf("a polygon ring needs at least 4 positions, got %d", len(r))
+		for _, r := range p.DumpRings() {
+			seq := r.Coordinates()
+			n := seq.Length()
+			if n < 4 {
+				return fmt.Errorf("a polygon ring needs at least 4 positions, got %d", n)
 			}
-			first, last := r[0], r[len(r)-1]
-			if len(first) < 2 || len(last) < 2 || first[0] != last[0] || first[1] != last[1] {
+			if seq.GetXY(0) != seq.GetXY(n-1) {
 				return errors.New("polygon ring is not closed (first and last positions differ)")
 			}
 		}
 	}
 	return nil
+}
+
+// geometryType is the "type" member of a GeoJSON object, read without
+// decoding it; ok is false when encoding/json might read it differently
+// (invalid JSON, no member named exactly "type", escapes, or a type that
+// is not a plain string), and the caller decodes it then.
+func geometryType(raw []byte) (typ string, ok bool) {
+	if !validJSON(raw) {
+		return "", false
+	}
+	var buf [8]member
+	ms, err := members(raw, buf[:0])
+	if err != nil {
+		return "", false
+	}
+	var v []byte
+	for _, m := range ms {
+		switch {
+		case m.key == "type":
+			v = m.value
+		case strings.EqualFold(m.key, "type") || strings.IndexByte(m.key, '\\') >= 0:
+			return "", false
+		}
+	}
+	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+		return "", false
+	}
+	return string(v[1 : len(v)-1]), true
 }
 
 func checkDuplicatePoints(g geom.Geometry) error {

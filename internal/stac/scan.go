@@ -21,7 +21,7 @@ var errNotObject = errors.New("not a JSON object")
 // returned raw (with their backslashes), so they never equal a member name
 // tessera looks for. Input that is not a complete object (truncated, or
 // with a missing ':' or ',') is an error; deeper syntax is trusted, as the
-// callers validate documents once with json.Valid.
+// callers validate documents once with validJSON.
 func members(obj []byte, dst []member) ([]member, error) {
 	i := skipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
