@@ -27,10 +27,11 @@ func searchText(it stac.Item, props []byte, ok bool) string {
 		_ = json.Unmarshal(it.Doc, &d)
 		props = d.Properties
 	}
-	// Only three members are needed: walk the object's members without
-	// decoding the others (this runs for every item written).
+	// Only three members are needed (this runs for every item written):
+	// a decoded item lists its properties' raw values; otherwise walk the
+	// object's members without decoding the others.
 	var title, description, keywords []byte
-	stac.EachMember(props, func(key string, v []byte) {
+	pick := func(key string, v []byte) {
 		switch key {
 		case "title":
 			title = v
@@ -39,7 +40,14 @@ func searchText(it stac.Item, props []byte, ok bool) string {
 		case "keywords":
 			keywords = v
 		}
-	})
+	}
+	if it.RawProperties != nil {
+		for _, p := range it.Properties {
+			pick(p.Name, p.Value)
+		}
+	} else {
+		stac.EachMember(props, pick)
+	}
 	parts := []string{it.ID, it.Collection}
 	for _, raw := range [][]byte{title, description} {
 		var s string

@@ -62,3 +62,27 @@ func BenchmarkProperties(b *testing.B) {
 		properties(stac.Item{Doc: doc})
 	}
 }
+
+// TestSearchTextDecodedOrNot checks that the words of a decoded item (read
+// from its property list) equal those read from its document alone.
+func TestSearchTextDecodedOrNot(t *testing.T) {
+	doc := []byte(`{"type":"Feature","stac_version":"1.0.0","id":"S2B_T31_Été","collection":"c",
+		"geometry":{"type":"Point","coordinates":[1,2]},
+		"properties":{"datetime":"2024-01-02T00:00:00Z","title":"Lac \"Léman\" \u00e0 l'aube",
+		"description":null,"keywords":["Ozone",3,"sea ice"],"title2":"not read"},
+		"assets":{},"links":[]}`)
+	it, err := stac.DecodeItem(doc, stac.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "s2b t31 ete c lac leman a l aube ozone 3 sea ice"
+	p, ok := properties(it)
+	if got := searchText(it, p, ok); got != want {
+		t.Errorf("decoded: %q, want %q", got, want)
+	}
+	bare := stac.Item{ID: it.ID, Collection: it.Collection, Doc: it.Doc}
+	p, ok = properties(bare)
+	if got := searchText(bare, p, ok); got != want {
+		t.Errorf("from the document: %q, want %q", got, want)
+	}
+}
