@@ -12,8 +12,13 @@ import (
 )
 
 // rowsPerInsert is how many items one INSERT statement carries: fewer
-// statements is most of the bulk-load speed with a pure-Go SQLite.
-const rowsPerInsert = 64
+// statements is most of the bulk-load speed with a pure-Go SQLite, but
+// each statement keeps a journal of the pages it changes (the triggers
+// write virtual tables, so it may have to roll back alone), and past a few
+// megabytes the allocator hands that memory back to the OS and faults it
+// in again for the next statement. Loading 100k items took 26 s with 64
+// rows, 17 s with 32 or 16 and 49 s with 512 (docs/benchmarks.md).
+const rowsPerInsert = 32
 
 const itemCols = 11 // plus one per indexed property
 
