@@ -82,13 +82,19 @@ if [ ! -f "$dir/PG_VERSION" ]; then
   [ "$(id -u)" = 0 ] && chown postgres: "$dir"
   as_owner "$b/initdb" -D "$dir" -U postgres -E UTF8 --locale=C.UTF-8 \
     --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  # Shared buffers big enough for the indexes of a 1M-item catalog
+  # (~250 MB) on machines with the memory for it.
+  shared_buffers=256MB
+  if [ "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)" -ge 16000000 ]; then
+    shared_buffers=1GB
+  fi
   cat >>"$dir/postgresql.conf" <<EOF
 # tessera test cluster (scripts/postgres.sh)
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 max_connections = 200
-shared_buffers = 256MB
+shared_buffers = $shared_buffers
 maintenance_work_mem = 256MB
 max_wal_size = 4GB
 EOF
