@@ -108,9 +108,9 @@ if ! as_owner "$b/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
   # runs on normal pages.
   if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
     need=$(as_owner "$b/postgres" -D "$dir" -C shared_memory_size_in_huge_pages 2>/dev/null || echo 0)
-    have=$(cat /proc/sys/vm/nr_hugepages)
-    if [ "${need:-0}" -gt "$have" ] 2>/dev/null; then
-      echo "$need" >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+    free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+    if [ "${need:-0}" -gt "${free:-0}" ] 2>/dev/null; then
+      echo $(($(cat /proc/sys/vm/nr_hugepages) + need - free)) >/proc/sys/vm/nr_hugepages 2>/dev/null || true
       log "huge pages: $(cat /proc/sys/vm/nr_hugepages) reserved ($need needed)"
     fi
   fi
