@@ -432,9 +432,12 @@ func DecodeGeometry(raw json.RawMessage) (geom.Geometry, error) {
 	default:
 		return geom.Geometry{}, fmt.Errorf("unknown GeoJSON geometry type %q", typ)
 	}
-	g, err := geom.UnmarshalGeoJSON(raw, geom.NoValidate{})
-	if err != nil {
-		return geom.Geometry{}, err
+	g, ok := fastGeoJSON(raw)
+	if !ok {
+		var err error
+		if g, err = geom.UnmarshalGeoJSON(raw, geom.NoValidate{}); err != nil {
+			return geom.Geometry{}, err
+		}
 	}
 	if err := checkDuplicatePoints(g); err != nil {
 		return geom.Geometry{}, err
