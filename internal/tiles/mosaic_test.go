@@ -45,6 +45,11 @@ func (c *countingReader) Open(ctx context.Context, href string, o raster.OpenOpt
 	return countingDS{ds, c}, nil
 }
 
+// TransformBounds passes the GDAL reader's through.
+func (c *countingReader) TransformBounds(ctx context.Context, b [4]float64, from, to string) ([4]float64, error) {
+	return c.Reader.(tiles.BoundsTransformer).TransformBounds(ctx, b, from, to)
+}
+
 type countingDS struct {
 	raster.Dataset
 	c *countingReader
@@ -727,6 +732,38 @@ func testMosaicImages(t *testing.T, fx *mosaicFixture, dbPath string) {
 			shape, _ = npy(t, body)
 			if resp.StatusCode != 200 || max(shape[1], shape[2]) != 128 || resp.Header.Get(tiles.HeaderMosaicItems) == "" {
 				t.Fatalf("preview: %d shape %v items %q", resp.StatusCode, shape, resp.Header.Get(tiles.HeaderMosaicItems))
+			}
+			var gb [4]float64
+			if _, err := fmt.Sscanf(resp.Header.Get("Content-Bbox"), "%g,%g,%g,%g", &gb[0], &gb[1], &gb[2], &gb[3]); err != nil {
+				t.Fatalf("preview Content-Bbox %q", resp.Header.Get("Content-Bbox"))
+			}
+			// a preview in another CRS covers the same extent (Web Mercator
+			// maps a lon/lat box corner to corner) and is the bbox of its
+			// bounds there
+			resp, body = get(t, base+"/preview.npy?"+q+"&max_size=128&dst_crs=EPSG:3857")
+			if resp.StatusCode != 200 {
+				t.Fatalf("preview in EPSG:3857: %d %s", resp.StatusCode, body)
+			}
+			shape, _ = npy(t, body)
+			var pb [4]float64
+			if _, err := fmt.Sscanf(resp.Header.Get("Content-Bbox"), "%g,%g,%g,%g", &pb[0], &pb[1], &pb[2], &pb[3]); err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Crs") != "<http://www.opengis.net/def/crs/EPSG/0/3857>" {
+				t.Fatalf("preview in EPSG:3857: %d %q %q %.100s", resp.StatusCode, resp.Header.Get("Content-Bbox"), resp.Header.Get("Content-Crs"), body)
+			}
+			const radius = 6378137.0
+			merc := func(lon, lat float64) (float64, float64) {
+				return radius * lon * math.Pi / 180, radius * math.Log(math.Tan(math.Pi/4+lat*math.Pi/360))
+			}
+			x0, y0 := merc(gb[0], gb[1])
+			x1, y1 := merc(gb[2], gb[3])
+			for i, w := range [4]float64{x0, y0, x1, y1} {
+				if math.Abs(pb[i]-w) > 0.01 {
+					t.Fatalf("preview in EPSG:3857 has bounds %v; the EPSG:4326 preview's %v are %v", pb, gb, [4]float64{x0, y0, x1, y1})
+				}
+			}
+			_, want3857 := get(t, fmt.Sprintf("%s/bbox/%s,%s,%s,%s/%dx%d.npy?coord_crs=EPSG:3857&dst_crs=EPSG:3857&%s", base,
+				ff(pb[0]), ff(pb[1]), ff(pb[2]), ff(pb[3]), shape[2], shape[1], q))
+			if !bytes.Equal(body, want3857) {
+				t.Fatalf("preview in EPSG:3857 (%v, shape %v) differs from the bbox of its bounds", pb, shape)
 			}
 			resp, body = get(t, base+"/preview.png?"+q+"&items_limit=2&rescale=0,3000&asset_bidx=data|1")
 			if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get(tiles.HeaderMosaicLimit), "items_limit") {

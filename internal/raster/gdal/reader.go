@@ -374,6 +374,13 @@ func dataType(t godal.DataType) raster.DataType {
 	}
 }
 
+// TransformBounds reprojects bounds b (x/y order) from one CRS to another,
+// densifying its edges: mosaics use it for tile matrix sets and previews
+// in any CRS (tiles.BoundsTransformer).
+func (r *Reader) TransformBounds(_ context.Context, b [4]float64, from, to string) ([4]float64, error) {
+	return transformBounds(from, to, b)
+}
+
 // transformBounds reprojects a bbox by densifying its edges.
 func transformBounds(srcCRS, dstCRS string, b [4]float64) ([4]float64, error) {
 	src, err := newSRS(srcCRS)
