@@ -42,53 +42,38 @@ func (v validator) value(i, depth int) int {
 	return -1
 }
 
-func (v validator) object(i, depth int) int {
-	if depth > maxDepth {
+func (v validator) object(i, depth int) int { return v.elements(i, depth, '}', v.member) }
+
+func (v validator) array(i, depth int) int { return v.elements(i, depth, ']', v.value) }
+
+// member checks one object member, "name": value, at b[i].
+func (v validator) member(i, depth int) int {
+	b := v.b
+	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
-	b := v.b
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1
+	if i = v.str(i); i < 0 {
+		return -1
 	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return -1
-		}
-		if i = v.str(i); i < 0 {
-			return -1
-		}
-		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
-			return -1
-		}
-		if i = v.value(skipSpace(b, i+1), depth); i < 0 {
-			return -1
-		}
-		if i = skipSpace(b, i); i >= len(b) {
-			return -1
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			return i + 1
-		default:
-			return -1
-		}
+	if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+		return -1
 	}
+	return v.value(skipSpace(b, i+1), depth)
 }
 
-func (v validator) array(i, depth int) int {
+// elements checks the comma-separated elements of the array or object
+// whose opening bracket is b[i], each checked by elem, up to close.
+func (v validator) elements(i, depth int, close byte, elem func(i, depth int) int) int {
 	if depth > maxDepth {
 		return -1
 	}
 	b := v.b
 	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
+	if i < len(b) && b[i] == close {
 		return i + 1
 	}
 	for {
-		if i = v.value(i, depth); i < 0 {
+		if i = elem(i, depth); i < 0 {
 			return -1
 		}
 		if i = skipSpace(b, i); i >= len(b) {
@@ -97,7 +82,7 @@ func (v validator) array(i, depth int) int {
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
-		case ']':
+		case close:
 			return i + 1
 		default:
 			return -1

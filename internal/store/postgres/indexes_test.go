@@ -34,20 +34,7 @@ func TestPropertyIndexesServeFilters(t *testing.T) {
 	if err := postgres.EnsureIndexes(ctx, dsn, []store.IndexedProperty{{Name: "x", Kind: "date"}}); err == nil {
 		t.Error("an index of kind date was accepted")
 	}
-	db, err := postgres.Open(ctx, dsn, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	loadSynthetic(t, db, "c", 200)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
-		t.Fatal(err)
-	}
+	explain := explainer(t, dsn)
 	for _, f := range []string{`"eo:cloud_cover" < 10`, `"eo:cloud_cover" BETWEEN 10 AND 20`, `platform = 'sentinel-2a'`} {
 		e, err := cql2.ParseText(f)
 		if err != nil {
@@ -57,16 +44,7 @@ func TestPropertyIndexesServeFilters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := conn.Query(ctx, "EXPLAIN SELECT i.id FROM items i WHERE "+c.SQL, c.Args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
-		if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index") {
+		if plan := explain(c.SQL, c.Args...); strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index") {
 			t.Errorf("%s: the plan reads no property index:\n%s", f, plan)
 		}
 	}
@@ -76,11 +54,29 @@ func TestPropertyIndexesServeFilters(t *testing.T) {
 // expression of the word index (collation included): with sequential scans
 // disabled, each plan reads it.
 func TestFreeTextUsesWordIndex(t *testing.T) {
-	ctx := context.Background()
 	dsn := freshDB(t)
-	if err := postgres.Migrate(ctx, dsn); err != nil {
+	if err := postgres.Migrate(context.Background(), dsn); err != nil {
 		t.Fatal(err)
 	}
+	explain := explainer(t, dsn)
+	for _, q := range []string{"sentinel", `"sentinel 2"`, "l2a,synthetic"} {
+		cond, args, err := postgres.FreeTextSQL(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Partitions name their copies of the index after the expression.
+		if plan := explain(cond, args...); strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index Cond: ((string_to_array(search_text") {
+			t.Errorf("q=%s: the plan reads no word index:\n%s", q, plan)
+		}
+	}
+}
+
+// explainer writes 200 synthetic items into collection c of the migrated
+// database at dsn and returns a function giving the plan of a condition
+// over items aliased i, with sequential scans disabled.
+func explainer(t *testing.T, dsn string) func(cond string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
 	db, err := postgres.Open(ctx, dsn, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,15 +87,12 @@ func TestFreeTextUsesWordIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	t.Cleanup(func() { conn.Close(ctx) })
 	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"sentinel", `"sentinel 2"`, "l2a,synthetic"} {
-		cond, args, err := postgres.FreeTextSQL(q)
-		if err != nil {
-			t.Fatal(err)
-		}
+	return func(cond string, args ...any) string {
+		t.Helper()
 		rows, err := conn.Query(ctx, "EXPLAIN SELECT i.id FROM items i WHERE "+cond, args...)
 		if err != nil {
 			t.Fatal(err)
@@ -108,10 +101,7 @@ func TestFreeTextUsesWordIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Partitions name their copies of the index after the expression.
-		if plan := strings.Join(lines, "\n"); strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index Cond: ((string_to_array(search_text") {
-			t.Errorf("q=%s: the plan reads no word index:\n%s", q, plan)
-		}
+		return strings.Join(lines, "\n")
 	}
 }
 
