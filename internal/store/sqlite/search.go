@@ -254,10 +254,14 @@ func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
 		where += " AND " + cond
 		args = append(args, targs...)
 	}
-	// A filter or free text makes the index walk longer (fewer of its rows
-	// match), so the R*Tree may drive with more candidates.
+	// Free text makes the index walk longer (fewer of its rows match), so
+	// the R*Tree may drive with more candidates. A filter does not: the
+	// walk tests each entry's bbox in the index and reads only the rows
+	// inside the box to test the filter, which beat reading every R*Tree
+	// candidate (10° box at 1M items: 5–12 ms against 33–40 ms for
+	// eo:cloud_cover < 1, 5 and 10).
 	limit := db.probeCap
-	if q.Filter != nil || !q.Q.Empty() {
+	if !q.Q.Empty() {
 		limit *= 8
 	}
 	var n int
