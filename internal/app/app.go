@@ -43,11 +43,18 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, cfg.Common)
+	a := &App{cfg: cfg, log: log, metrics: prometheus.NewRegistry()}
+	queue, err := a.startQueue(ctx)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: st, closers: []func() error{st.Close}, metrics: prometheus.NewRegistry()}
+	st, err := OpenStore(ctx, cfg.Common)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	// Closers run last first: the store closes after the queue.
+	a.store, a.closers = st, append([]func() error{st.Close}, a.closers...)
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	acfg := api.Defaults()
 	acfg.ID, acfg.Title, acfg.Description = cfg.ID, cfg.Title, cfg.Description
@@ -67,7 +74,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 		a.Close()
 		return nil, err
 	}
-	if err := a.setupIngest(ctx); err != nil {
+	if err := a.setupIngest(queue); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -17,23 +17,57 @@ import (
 	natsq "github.com/tessera-geo/tessera/internal/queue/nats"
 )
 
-// setupIngest starts the ingest pipeline for `tessera serve` (embedded
-// queue and workers) by appending to a.components and a.closers. The
-// embedded queue runs even with --ingest-workers 0, so that publishers can
-// reach it while the workers run elsewhere.
-func (a *App) setupIngest(ctx context.Context) error {
+// startQueue starts opening the ingest queue of `tessera serve` (the
+// embedded JetStream server recovers its streams, the slowest part of a
+// start) while the store and the API are set up; setupIngest waits for it.
+// The embedded queue runs even with --ingest-workers 0, so that publishers
+// can reach it while the workers run elsewhere. It returns nil when serve
+// runs no queue.
+func (a *App) startQueue(ctx context.Context) (*pendingQueue, error) {
 	c := a.cfg.Ingest
 	if !c.Enabled || (c.Workers == 0 && c.URL != "") {
-		return nil
+		return nil, nil
 	}
 	if err := c.Validate(); err != nil {
-		return err
+		return nil, err
 	}
-	q, err := OpenQueue(ctx, a.cfg.DataDir, c.Queue, a.log)
+	p := &pendingQueue{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.q, p.err = OpenQueue(ctx, a.cfg.DataDir, c.Queue, a.log)
+	}()
+	a.closers = append(a.closers, func() error {
+		if q, err := p.wait(); err == nil {
+			return q.Close()
+		}
+		return nil
+	})
+	return p, nil
+}
+
+// pendingQueue is a queue being opened.
+type pendingQueue struct {
+	done chan struct{}
+	q    *natsq.Queue
+	err  error
+}
+
+func (p *pendingQueue) wait() (*natsq.Queue, error) {
+	<-p.done
+	return p.q, p.err
+}
+
+// setupIngest adds the ingest workers of `tessera serve` to a.components
+// once the queue startQueue opens is up.
+func (a *App) setupIngest(p *pendingQueue) error {
+	if p == nil {
+		return nil
+	}
+	q, err := p.wait()
 	if err != nil {
 		return err
 	}
-	a.closers = append(a.closers, q.Close)
+	c := a.cfg.Ingest
 	if c.URL == "" {
 		a.log.Info("embedded ingest queue", "url", q.URL(), "dir", config.QueueDir(a.cfg.DataDir))
 	}
