@@ -133,28 +133,7 @@ func (ms *mosaicSearch) title() string {
 
 // mosaicTileURL is the tile URL template of the request's mosaic.
 func (s *Server) mosaicTileURL(r *http.Request, t *tms.TileMatrixSet, zxy, defExt string) (string, error) {
-	q := r.URL.Query()
-	suffix := ""
-	if v := q.Get("tile_scale"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 4 {
-			return "", httpx.BadRequest("tile_scale", "%q must be 1..4", v)
-		}
-		suffix = "@" + v + "x"
-	}
-	if v := q.Get("tile_format"); v != "" {
-		if _, err := parseFormat("tile_format", v); err != nil {
-			return "", err
-		}
-		suffix += "." + v
-	} else if defExt != "" {
-		suffix += "." + defExt
-	}
-	u := s.baseURL(r) + mosaicPrefix(r) + "/tiles/" + t.ID + "/" + zxy + suffix
-	if qs := passQuery(q, "tile_format", "tile_scale", "minzoom", "maxzoom"); qs != "" {
-		u += "?" + qs
-	}
-	return u, nil
+	return s.tileTemplate(r, mosaicPrefix(r), t, zxy, defExt)
 }
 
 // mosaicCommon parses what tilejson, WMTS and map.html share.

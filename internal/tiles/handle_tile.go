@@ -206,6 +206,13 @@ func optZoom(r *http.Request, name string, def int, t *tms.TileMatrixSet) (int, 
 
 // tileURL returns the tile URL template for the request's target.
 func (s *Server) tileURL(r *http.Request, t *tms.TileMatrixSet, zxy string) (string, error) {
+	return s.tileTemplate(r, routePrefix(r), t, zxy, "")
+}
+
+// tileTemplate returns the URL template of the tiles under prefix:
+// tile_scale and tile_format (else defExt, when not empty) make its
+// suffix, and the other query parameters pass through.
+func (s *Server) tileTemplate(r *http.Request, prefix string, t *tms.TileMatrixSet, zxy, defExt string) (string, error) {
 	q := r.URL.Query()
 	suffix := ""
 	if v := q.Get("tile_scale"); v != "" {
@@ -220,8 +227,10 @@ func (s *Server) tileURL(r *http.Request, t *tms.TileMatrixSet, zxy string) (str
 			return "", err
 		}
 		suffix += "." + v
+	} else if defExt != "" {
+		suffix += "." + defExt
 	}
-	u := s.baseURL(r) + routePrefix(r) + "/tiles/" + t.ID + "/" + zxy + suffix
+	u := s.baseURL(r) + prefix + "/tiles/" + t.ID + "/" + zxy + suffix
 	if qs := passQuery(q, "tile_format", "tile_scale", "minzoom", "maxzoom"); qs != "" {
 		u += "?" + qs
 	}
