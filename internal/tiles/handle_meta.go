@@ -126,23 +126,11 @@ type viewerConfig struct {
 }
 
 func (s *Server) mapHTML(w http.ResponseWriter, r *http.Request, res resolver) error {
-	t, err := s.getTMS(r.PathValue("a"))
-	if err != nil {
-		return err
-	}
-	p, err := parseRender(r.URL.Query(), r.PathValue("cid") != "")
-	if err != nil {
-		return err
-	}
-	tg, err := res(r, &p)
+	t, tg, minz, maxz, geo, err := s.targetCommon(r, res)
 	if err != nil {
 		return err
 	}
 	defer tg.close()
-	minz, maxz, geo, err := targetZooms(r.Context(), tg, t)
-	if err != nil {
-		return err
-	}
 	b, err := tg.assets[0].ds.BoundsIn(r.Context(), t.SRS())
 	if err != nil {
 		return err

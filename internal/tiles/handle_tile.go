@@ -250,24 +250,36 @@ type TileJSON struct {
 	Center   [3]float64 `json:"center"`
 }
 
-func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request, res resolver) error {
+// targetCommon opens what tilejson, WMTS and map.html of a dataset or
+// item share: the tile matrix set, the target (the caller closes it when
+// err is nil), its zoom range and its geographic bounds.
+func (s *Server) targetCommon(r *http.Request, res resolver) (*tms.TileMatrixSet, *target, int, int, [4]float64, error) {
 	t, err := s.getTMS(r.PathValue("a"))
 	if err != nil {
-		return err
+		return nil, nil, 0, 0, [4]float64{}, err
 	}
 	p, err := parseRender(r.URL.Query(), r.PathValue("cid") != "")
 	if err != nil {
-		return err
+		return nil, nil, 0, 0, [4]float64{}, err
 	}
 	tg, err := res(r, &p)
+	if err != nil {
+		return nil, nil, 0, 0, [4]float64{}, err
+	}
+	minz, maxz, geo, err := targetZooms(r.Context(), tg, t)
+	if err != nil {
+		tg.close()
+		return nil, nil, 0, 0, [4]float64{}, err
+	}
+	return t, tg, minz, maxz, geo, nil
+}
+
+func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request, res resolver) error {
+	t, tg, minz, maxz, geo, err := s.targetCommon(r, res)
 	if err != nil {
 		return err
 	}
 	defer tg.close()
-	minz, maxz, geo, err := targetZooms(r.Context(), tg, t)
-	if err != nil {
-		return err
-	}
 	if minz, err = optZoom(r, "minzoom", minz, t); err != nil {
 		return err
 	}
@@ -294,30 +306,18 @@ func xmlEsc(s string) string {
 // wmts serves a WMTS 1.0.0 GetCapabilities document with one layer in the
 // requested tile matrix set, limited to the dataset's zoom range.
 func (s *Server) wmts(w http.ResponseWriter, r *http.Request, res resolver) error {
-	t, err := s.getTMS(r.PathValue("a"))
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	p, err := parseRender(q, r.PathValue("cid") != "")
-	if err != nil {
-		return err
-	}
 	format := render.PNG
-	if v := q.Get("tile_format"); v != "" {
+	if v := r.URL.Query().Get("tile_format"); v != "" {
+		var err error
 		if format, err = parseFormat("tile_format", v); err != nil {
 			return err
 		}
 	}
-	tg, err := res(r, &p)
+	t, tg, minz, maxz, geo, err := s.targetCommon(r, res)
 	if err != nil {
 		return err
 	}
 	defer tg.close()
-	minz, maxz, geo, err := targetZooms(r.Context(), tg, t)
-	if err != nil {
-		return err
-	}
 	if minz, err = optZoom(r, "minzoom", minz, t); err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func (s *Server) wmts(w http.ResponseWriter, r *http.Request, res resolver) erro
 	}
 	ext := string(format)
 	tmpl := s.baseURL(r) + routePrefix(r) + "/tiles/" + t.ID + "/{TileMatrix}/{TileCol}/{TileRow}." + ext
-	if qs := passQuery(q, "tile_format", "tile_scale", "minzoom", "maxzoom"); qs != "" {
+	if qs := passQuery(r.URL.Query(), "tile_format", "tile_scale", "minzoom", "maxzoom"); qs != "" {
 		tmpl += "?" + qs
 	}
 	crs := fmt.Sprintf("urn:ogc:def:crs:EPSG::%d", t.EPSG())
