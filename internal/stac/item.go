@@ -195,6 +195,13 @@ func decodeItem(doc []byte, ms []member, opts DecodeOptions) (Item, error) {
 // topLevel validates raw as one JSON object and lists its members. Pretty
 // printed input is compacted first.
 func topLevel(raw []byte) ([]byte, []member, error) {
+	pretty := bytes.IndexByte(raw, '\n') >= 0 || bytes.Contains(raw, []byte(": "))
+	if !pretty {
+		if ms, ok := objectMembers(raw, make([]member, 0, 16)); ok {
+			return raw, ms, nil
+		}
+	}
+	// Pretty printed, invalid, or not an object.
 	if !validJSON(raw) {
 		var v any
 		err := json.Unmarshal(raw, &v)
@@ -204,7 +211,7 @@ func topLevel(raw []byte) ([]byte, []member, error) {
 		return nil, nil, &ValidationError{Reason: "not a JSON object: " + jsonErr(err)}
 	}
 	doc := raw
-	if bytes.IndexByte(raw, '\n') >= 0 || bytes.Contains(raw, []byte(": ")) {
+	if pretty {
 		var buf bytes.Buffer
 		buf.Grow(len(raw))
 		if err := json.Compact(&buf, raw); err == nil {

@@ -11,10 +11,29 @@ func validJSON(b []byte) bool {
 	return i >= 0 && skipSpace(b, i) == len(b)
 }
 
+// objectMembers is validJSON and members in one pass for a document that
+// must be an object: ok is false when b is not valid JSON or not an
+// object (FuzzObjectMembers compares it with the two).
+func objectMembers(b []byte, dst []member) (ms []member, ok bool) {
+	v := validator{b: b, top: &dst}
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	if i = v.value(i, 0); i < 0 || skipSpace(b, i) != len(b) {
+		return nil, false
+	}
+	return dst, true
+}
+
 // maxDepth is encoding/json's nesting limit for arrays and objects.
 const maxDepth = 10000
 
-type validator struct{ b []byte }
+type validator struct {
+	b []byte
+	// top, when not nil, receives the members of the outermost object.
+	top *[]member
+}
 
 // value checks the value that starts at b[i] and returns the index after
 // it, or -1.
@@ -52,13 +71,20 @@ func (v validator) member(i, depth int) int {
 	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
+	key := i
 	if i = v.str(i); i < 0 {
 		return -1
 	}
+	kend := i
 	if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
 		return -1
 	}
-	return v.value(skipSpace(b, i+1), depth)
+	start := skipSpace(b, i+1)
+	end := v.value(start, depth)
+	if depth == 1 && v.top != nil && end >= 0 {
+		*v.top = append(*v.top, member{key: string(b[key+1 : kend-1]), value: b[start:end]})
+	}
+	return end
 }
 
 // elements checks the comma-separated elements of the array or object

@@ -75,3 +75,30 @@ func BenchmarkValidJSON(b *testing.B) {
 		})
 	}
 }
+
+// FuzzObjectMembers checks objectMembers against validJSON and members.
+func FuzzObjectMembers(f *testing.F) {
+	for _, c := range validCases {
+		f.Add([]byte(c))
+	}
+	f.Add([]byte(` { "a" : 1 , "b":[{"c":"}"}], "a\"b" : "x" , "a":null } `))
+	f.Add(synth.New(synth.Options{Seed: 5}).Next())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := objectMembers(b, nil)
+		want, err := members(b, nil)
+		if wantOK := validJSON(b) && err == nil; ok != wantOK {
+			t.Fatalf("objectMembers(%q): ok %v; validJSON %v, members %v", b, ok, validJSON(b), err)
+		}
+		if !ok {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("objectMembers(%q): %d members, members finds %d", b, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].key != want[i].key || string(got[i].value) != string(want[i].value) {
+				t.Fatalf("objectMembers(%q): member %d is %q=%s, members says %q=%s", b, i, got[i].key, got[i].value, want[i].key, want[i].value)
+			}
+		}
+	})
+}
