@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/peterstace/simplefeatures/geom"
 
@@ -138,13 +139,17 @@ func decodeItem(doc []byte, ms []member, opts DecodeOptions) (Item, error) {
 	} else if str(v) == "" {
 		return Item{}, invalid("stac_version", "must be a non-empty string")
 	}
-	if err := json.Unmarshal(get("id"), &it.ID); err != nil || it.ID == "" {
+	id, ok := unquote(get("id"))
+	if !ok || id == "" {
 		return Item{}, invalid("id", "must be a non-empty string")
 	}
+	it.ID = id
 	if c := get("collection"); c != nil && !isNull(c) {
-		if err := json.Unmarshal(c, &it.Collection); err != nil || it.Collection == "" {
+		coll, ok := unquote(c)
+		if !ok || coll == "" {
 			return Item{}, invalid("collection", "must be a non-empty string")
 		}
+		it.Collection = coll
 	}
 	g, err := DecodeGeometry(get("geometry"))
 	if err != nil {
@@ -381,8 +386,8 @@ func optTime(v json.RawMessage, key string) (*time.Time, error) {
 	if v == nil || isNull(v) {
 		return nil, nil
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, ok := unquote(v)
+	if !ok {
 		return nil, invalid("properties."+key, "must be an RFC 3339 string or null")
 	}
 	t, err := ParseTime(s)
@@ -587,9 +592,30 @@ func marshalObject(o object) json.RawMessage {
 }
 
 func str(v json.RawMessage) string {
-	var s string
-	_ = json.Unmarshal(v, &s)
+	s, _ := unquote(v)
 	return s
+}
+
+// unquote decodes JSON value v into a string as json.Unmarshal does (null
+// gives ""); ok is false when it would fail. Strings without escapes, the
+// usual case, are cut out directly (FuzzUnquote compares the two).
+func unquote(v []byte) (s string, ok bool) {
+	if n := len(v); n >= 2 && v[0] == '"' && v[n-1] == '"' {
+		plain := true
+		for _, c := range v[1 : n-1] {
+			if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(v[1 : n-1]), true
+		}
+	}
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 func show(v json.RawMessage) string {

@@ -102,3 +102,18 @@ func FuzzObjectMembers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnquote checks unquote against json.Unmarshal into a string.
+func FuzzUnquote(f *testing.F) {
+	for _, c := range []string{`"a"`, `""`, `null`, `"\u00e9"`, `"é"`, `"a\"b"`, "\"\x01\"", `"\xff"`, `1`, `"a`, `"a" `, ` "a"`, `["a"]`, `"a""`} {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		err := json.Unmarshal(b, &want)
+		got, ok := unquote(b)
+		if ok != (err == nil) || got != want {
+			t.Fatalf("unquote(%q) = %q, %v; json.Unmarshal gives %q, %v", b, got, ok, want, err)
+		}
+	})
+}
