@@ -7,36 +7,55 @@ import (
 	"github.com/peterstace/simplefeatures/geom"
 )
 
-// fastGeoJSON decodes the geometries STAC items nearly always have (a
-// Point, Polygon or MultiPolygon whose positions all have 2, or all have 3,
-// coordinates) without encoding/json, into what geom.UnmarshalGeoJSON
-// (without validation) gives for them; FuzzFastGeoJSON checks that. ok is
-// false for anything else (other types, empty or mixed positions, escapes,
-// member names encoding/json would match case-insensitively), and the
-// caller decodes raw with simplefeatures then.
-func fastGeoJSON(raw []byte) (g geom.Geometry, ok bool) {
-	if !validJSON(raw) {
-		return geom.Geometry{}, false
-	}
+// geoJSONHead reads the "type" and "coordinates" members of a GeoJSON
+// object in one pass, without decoding it. plain is false when
+// encoding/json might read them differently (invalid JSON, a member name
+// with escapes, or one matching type, coordinates or geometries only in
+// another case, or a type that is not a string), and the caller decodes
+// raw with encoding/json then. A missing type is "", as encoding/json
+// leaves it.
+func geoJSONHead(raw []byte) (typ string, coords []byte, plain bool) {
 	var buf [8]member
-	ms, err := members(raw, buf[:0])
-	if err != nil {
-		return geom.Geometry{}, false
+	ms, ok := objectMembers(raw, buf[:0])
+	if !ok {
+		return "", nil, false
 	}
-	var typ, coords []byte
+	var t []byte
 	for _, m := range ms {
 		switch {
 		case m.key == "type":
-			typ = m.value
+			t = m.value
 		case m.key == "coordinates":
 			coords = m.value
 		case strings.IndexByte(m.key, '\\') >= 0, strings.EqualFold(m.key, "type"),
 			strings.EqualFold(m.key, "coordinates"), strings.EqualFold(m.key, "geometries"):
-			return geom.Geometry{}, false
+			return "", nil, false
 		}
 	}
-	depth := map[string]int{`"Point"`: 1, `"Polygon"`: 3, `"MultiPolygon"`: 4}[string(typ)]
-	if depth == 0 {
+	if t == nil {
+		return "", coords, true
+	}
+	typ, ok = unquote(t)
+	return typ, coords, ok
+}
+
+// geoJSONCoordinates decodes the coordinates of the geometries STAC items
+// nearly always have (a Point, Polygon or MultiPolygon whose positions all
+// have 2, or all have 3, coordinates) without encoding/json, into what
+// geom.UnmarshalGeoJSON (without validation) gives for them;
+// FuzzFastGeoJSON checks that. ok is false for anything else (other types,
+// empty or mixed positions), and the caller decodes the geometry with
+// simplefeatures then.
+func geoJSONCoordinates(typ string, coords []byte) (g geom.Geometry, ok bool) {
+	var depth int
+	switch typ {
+	case "Point":
+		depth = 1
+	case "Polygon":
+		depth = 3
+	case "MultiPolygon":
+		depth = 4
+	default:
 		return geom.Geometry{}, false
 	}
 	p := positions{b: coords}

@@ -425,8 +425,8 @@ func DecodeGeometry(raw json.RawMessage) (geom.Geometry, error) {
 	if !isObject(raw) {
 		return geom.Geometry{}, errors.New("must be a GeoJSON geometry object")
 	}
-	typ, ok := geometryType(raw)
-	if !ok {
+	typ, coords, plain := geoJSONHead(raw)
+	if !plain {
 		var head struct {
 			Type string `json:"type"`
 		}
@@ -444,7 +444,11 @@ func DecodeGeometry(raw json.RawMessage) (geom.Geometry, error) {
 	default:
 		return geom.Geometry{}, fmt.Errorf("unknown GeoJSON geometry type %q", typ)
 	}
-	g, ok := fastGeoJSON(raw)
+	var g geom.Geometry
+	ok := false
+	if plain {
+		g, ok = geoJSONCoordinates(typ, coords)
+	}
 	if !ok {
 		var err error
 		if g, err = geom.UnmarshalGeoJSON(raw, geom.NoValidate{}); err != nil {
@@ -494,34 +498,6 @@ func checkUnclosed(g geom.Geometry) error {
 		}
 	}
 	return nil
-}
-
-// geometryType is the "type" member of a GeoJSON object, read without
-// decoding it; ok is false when encoding/json might read it differently
-// (invalid JSON, no member named exactly "type", escapes, or a type that
-// is not a plain string), and the caller decodes it then.
-func geometryType(raw []byte) (typ string, ok bool) {
-	if !validJSON(raw) {
-		return "", false
-	}
-	var buf [8]member
-	ms, err := members(raw, buf[:0])
-	if err != nil {
-		return "", false
-	}
-	var v []byte
-	for _, m := range ms {
-		switch {
-		case m.key == "type":
-			v = m.value
-		case strings.EqualFold(m.key, "type") || strings.IndexByte(m.key, '\\') >= 0:
-			return "", false
-		}
-	}
-	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
-		return "", false
-	}
-	return string(v[1 : len(v)-1]), true
 }
 
 func checkDuplicatePoints(g geom.Geometry) error {
