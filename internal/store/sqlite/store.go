@@ -31,13 +31,13 @@ type Options struct {
 	// (default 32); each reader gets a quarter of it (the OS page cache
 	// holds the file too).
 	CacheMB int
-	// Indexed are properties given their own indexed column (a virtual
-	// generated column holding the value when it has the kind, NULL
-	// otherwise), used by filters and sorts on them.
+	// Indexed are properties given their own indexed column (filled by
+	// the writer with the value when it has the kind, NULL otherwise),
+	// used by filters and sorts on them.
 	Indexed []store.IndexedProperty
 	// RTreeProbeCap is the number of R*Tree candidates from which a spatial
-	// search walks the datetime index instead (default 2000; 1 always walks
-	// the index).
+	// search walks the datetime index instead (default
+	// defaultRTreeProbeCap; 1 always walks the index).
 	RTreeProbeCap int
 }
 
