@@ -82,8 +82,9 @@ func (a *App) assetProxy() api.AssetProxy {
 		expiry = 5 * time.Minute
 	}
 	endpoint := s.AssetProxyEndpoint
-	if endpoint == "" && a.cfg.S3Endpoint != "" {
-		endpoint = "https://" + a.cfg.S3Endpoint
+	if endpoint == "" {
+		s3, _ := a.cfg.S3() // checked by config.Serve.Validate
+		endpoint = s3.URL()
 	}
 	signer := &s3Signer{endpoint: endpoint, region: s.AssetProxyRegion, expiry: expiry, buckets: map[string]*blob.Bucket{}}
 	a.closers = append(a.closers, signer.Close)

@@ -35,16 +35,20 @@ func versitygw() string {
 	return ""
 }
 
-// startS3 runs versitygw on loopback over a directory with bucket-a
-// holding path/x.tif; it returns the endpoint.
-func startS3(t *testing.T, bin string) string {
+// startS3 runs versitygw (access key tessera-ak, secret tessera-sk) on
+// loopback over a directory holding objects ("bucket/key" → bytes); it
+// returns the endpoint URL.
+func startS3(t *testing.T, bin string, objects map[string][]byte) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "bucket-a", "path"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bucket-a", "path", "x.tif"), []byte("private raster bytes"), 0o644); err != nil {
-		t.Fatal(err)
+	for name, data := range objects {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,7 +86,7 @@ func TestAssetProxy(t *testing.T) {
 		t.Fatal("versitygw is required in CI (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)")
 	}
 	if bin != "" {
-		endpoint = startS3(t, bin)
+		endpoint = startS3(t, bin, map[string][]byte{"bucket-a/path/x.tif": []byte("private raster bytes")})
 	}
 	srv := newServer(t, 0, func(c *config.Serve) {
 		c.Transactions = true

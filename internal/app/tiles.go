@@ -18,7 +18,11 @@ func (a *App) registerTiles(mux *http.ServeMux) error {
 	cfg.LocalRoots = a.cfg.TilesLocalRoots
 	cfg.AllowedHosts = a.cfg.TilesAllowedHosts
 	cfg.AllowedBuckets = a.cfg.TilesAllowedBuckets
-	cfg.S3Endpoint = a.cfg.S3Endpoint
+	s3, err := a.cfg.S3()
+	if err != nil {
+		return err
+	}
+	cfg.S3Endpoint, cfg.S3UseHTTPS = s3.Host, s3.HTTPS
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -112,7 +113,7 @@ func (c *Serve) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.TilesLocalRoots, "tiles-local-roots", nil, "directories local rasters must lie under (default: anywhere) (env TESSERA_TILES_LOCAL_ROOTS)")
 	fs.StringSliceVar(&c.TilesAllowedHosts, "tiles-allowed-hosts", nil, "http(s) hosts the tiler may read (host, host:port, .suffix or *) (env TESSERA_TILES_ALLOWED_HOSTS)")
 	fs.StringSliceVar(&c.TilesAllowedBuckets, "tiles-allowed-buckets", nil, "S3 buckets the tiler may read (* for any) (env TESSERA_TILES_ALLOWED_BUCKETS)")
-	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3:// sources (default AWS) (env TESSERA_S3_ENDPOINT)")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3:// sources, a URL (http://127.0.0.1:7070) or a host reached over https (default AWS) (env TESSERA_S3_ENDPOINT)")
 	fs.BoolVar(&c.Transactions, "transactions", false, "enable the Transaction extensions: POST/PUT/PATCH/DELETE of items and collections (env TESSERA_TRANSACTIONS)")
 	fs.BoolVar(&c.FilterPermissive, "filter-permissive", false, "accept CQL2 filters on properties that are not queryables instead of answering 400 (env TESSERA_FILTER_PERMISSIVE)")
 }
@@ -146,7 +147,45 @@ func (c Serve) Validate() error {
 	if c.Addr == "" {
 		return errors.New("--addr is required")
 	}
+	if _, err := c.S3(); err != nil {
+		return err
+	}
 	return c.Security.Validate()
+}
+
+// S3Endpoint is where s3:// sources are read from: a host (and port) and
+// whether to use https.
+type S3Endpoint struct {
+	Host  string // "" = AWS
+	HTTPS bool
+}
+
+// URL is the endpoint as a URL ("" for AWS).
+func (e S3Endpoint) URL() string {
+	if e.Host == "" {
+		return ""
+	}
+	if e.HTTPS {
+		return "https://" + e.Host
+	}
+	return "http://" + e.Host
+}
+
+// S3 parses --s3-endpoint: an http(s) URL, or a bare host, which means
+// https.
+func (c Serve) S3() (S3Endpoint, error) {
+	s := c.S3Endpoint
+	if s == "" {
+		return S3Endpoint{HTTPS: true}, nil
+	}
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return S3Endpoint{}, fmt.Errorf("--s3-endpoint %q: want http(s)://host[:port] or host[:port]", c.S3Endpoint)
+	}
+	return S3Endpoint{Host: u.Host, HTTPS: u.Scheme == "https"}, nil
 }
 
 // Validate checks load's settings.

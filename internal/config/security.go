@@ -52,7 +52,7 @@ type Security struct {
 	AssetProxyExpiry  time.Duration
 	AssetProxyRegion  string
 	// AssetProxyEndpoint is the S3 endpoint URL to presign for (default:
-	// https:// + --s3-endpoint, or AWS).
+	// --s3-endpoint, or AWS).
 	AssetProxyEndpoint string
 }
 
@@ -90,7 +90,7 @@ func (c *Security) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.AssetProxyBuckets, "asset-proxy-buckets", nil, "buckets proxied in LIST mode (env TESSERA_ASSET_PROXY_BUCKETS)")
 	fs.DurationVar(&c.AssetProxyExpiry, "asset-proxy-expiry", 5*time.Minute, "lifetime of presigned asset URLs (env TESSERA_ASSET_PROXY_EXPIRY)")
 	fs.StringVar(&c.AssetProxyRegion, "asset-proxy-region", "", "S3 region for presigning (default: the AWS SDK's) (env TESSERA_ASSET_PROXY_REGION)")
-	fs.StringVar(&c.AssetProxyEndpoint, "asset-proxy-endpoint", "", "S3-compatible endpoint URL presigned asset URLs point to, e.g. http://127.0.0.1:7070 (default: https:// + --s3-endpoint, or AWS) (env TESSERA_ASSET_PROXY_ENDPOINT)")
+	fs.StringVar(&c.AssetProxyEndpoint, "asset-proxy-endpoint", "", "S3-compatible endpoint URL presigned asset URLs point to, e.g. http://127.0.0.1:7070 (default: --s3-endpoint, or AWS) (env TESSERA_ASSET_PROXY_ENDPOINT)")
 	fs.BoolVar(&c.PostHookFailClosed, "post-hook-fail-closed", false, "answer 502 when the post-hook fails (default: log and send the response unchanged) (env TESSERA_POST_HOOK_FAIL_CLOSED)")
 }
 

@@ -219,7 +219,9 @@ func openError(href, path string, err error) error {
 		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
 			kind = raster.ErrSourceNotFound
 		}
-	} else if strings.Contains(err.Error(), "404") || strings.Contains(err.Error(), "does not exist in the file system") {
+	} else if msg := err.Error(); strings.Contains(msg, "404") || strings.Contains(msg, "does not exist") {
+		// HTTP 404; /vsicurl's "does not exist in the file system"; S3's
+		// NoSuchKey and NoSuchBucket ("The specified key does not exist.").
 		kind = raster.ErrSourceNotFound
 	}
 	return &raster.Error{Op: "open", Href: href, Err: kind, Reason: err.Error()}
