@@ -42,22 +42,30 @@ func loadOpenAPI() (openAPIDoc, error) {
 // serviceDesc serves the OpenAPI document, as JSON unless YAML is asked
 // for (f=yaml, or an Accept header naming YAML or the OpenAPI YAML type).
 func (s *Server) serviceDesc(w http.ResponseWriter, r *http.Request) error {
+	doc, err := s.openapi()
+	if err != nil {
+		return err
+	}
 	accept := r.Header.Get("Accept")
 	wantYAML := r.URL.Query().Get("f") == "yaml" ||
 		strings.Contains(accept, "yaml") ||
 		(strings.Contains(accept, "application/vnd.oai.openapi") && !strings.Contains(accept, "application/vnd.oai.openapi+json"))
 	if wantYAML {
-		httpx.WriteBytes(w, http.StatusOK, "application/vnd.oai.openapi;version=3.0", s.openapi.yaml)
+		httpx.WriteBytes(w, http.StatusOK, "application/vnd.oai.openapi;version=3.0", doc.yaml)
 		return nil
 	}
-	httpx.WriteBytes(w, http.StatusOK, typeOpenAPI, s.openapi.json)
+	httpx.WriteBytes(w, http.StatusOK, typeOpenAPI, doc.json)
 	return nil
 }
 
 func (s *Server) serviceDoc(w http.ResponseWriter, r *http.Request) error {
+	doc, err := s.openapi()
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	httpx.WriteBytes(w, http.StatusOK, "text/html; charset=utf-8", s.openapi.page)
+	httpx.WriteBytes(w, http.StatusOK, "text/html; charset=utf-8", doc.page)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/tessera-geo/tessera/internal/auth"
 	"github.com/tessera-geo/tessera/internal/httpx"
@@ -76,10 +77,12 @@ type Server struct {
 	// store is the catalog as the request's principal sees it (every read
 	// and write goes through it); raw is the backend itself, asked only
 	// which capabilities it has.
-	store   store.Store
-	raw     store.Store
-	log     *slog.Logger
-	openapi openAPIDoc
+	store store.Store
+	raw   store.Store
+	log   *slog.Logger
+	// openapi builds the service description on first use: parsing the
+	// YAML took 8–14 ms of every start.
+	openapi func() (openAPIDoc, error)
 }
 
 // New builds the API on a store.
@@ -87,11 +90,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	doc, err := loadOpenAPI()
-	if err != nil {
-		return nil, err
-	}
-	return &Server{cfg: cfg, store: auth.NewStore(st), raw: st, log: log, openapi: doc}, nil
+	return &Server{cfg: cfg, store: auth.NewStore(st), raw: st, log: log, openapi: sync.OnceValues(loadOpenAPI)}, nil
 }
 
 // handler is an HTTP handler that returns its error.

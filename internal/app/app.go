@@ -48,6 +48,11 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 	if err != nil {
 		return nil, err
 	}
+	tcfg, reader, err := a.rasterReader()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	st, err := OpenStore(ctx, cfg.Common)
 	if err != nil {
 		a.Close()
@@ -70,7 +75,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger) (*App, error) 
 	}
 	mux := http.NewServeMux()
 	srv.Register(mux)
-	if err := a.registerTiles(mux); err != nil {
+	if err := a.registerTiles(mux, tcfg, reader); err != nil {
 		a.Close()
 		return nil, err
 	}

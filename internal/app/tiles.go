@@ -5,13 +5,16 @@ import (
 	"net/http"
 
 	"github.com/tessera-geo/tessera/internal/auth"
+	"github.com/tessera-geo/tessera/internal/raster"
 	"github.com/tessera-geo/tessera/internal/store"
 	"github.com/tessera-geo/tessera/internal/tiles"
 )
 
-// registerTiles mounts the tile server when this build has a raster reader
-// (GDAL builds: -tags gdal).
-func (a *App) registerTiles(mux *http.ServeMux) error {
+// rasterReader configures the tile server and opens its raster reader when
+// this build has one (GDAL builds: -tags gdal; reader is nil otherwise).
+// New calls it first, so that GDAL's start-up warm-up overlaps opening the
+// store.
+func (a *App) rasterReader() (tiles.Config, raster.Reader, error) {
 	cfg := tiles.Defaults()
 	cfg.BaseURL = a.cfg.BaseURL
 	cfg.AllowLocal = a.cfg.TilesAllowLocal
@@ -20,17 +23,25 @@ func (a *App) registerTiles(mux *http.ServeMux) error {
 	cfg.AllowedBuckets = a.cfg.TilesAllowedBuckets
 	s3, err := a.cfg.S3()
 	if err != nil {
-		return err
+		return cfg, nil, err
 	}
 	cfg.S3Endpoint, cfg.S3UseHTTPS = s3.Host, s3.HTTPS
 	if err := cfg.Validate(); err != nil {
-		return err
+		return cfg, nil, err
 	}
 	reader, closer, err := newRasterReader(cfg, a.log)
 	if err != nil || reader == nil {
-		return err
+		return cfg, nil, err
 	}
 	a.closers = append(a.closers, closer)
+	return cfg, reader, nil
+}
+
+// registerTiles mounts the tile server over reader (nothing when nil).
+func (a *App) registerTiles(mux *http.ServeMux, cfg tiles.Config, reader raster.Reader) error {
+	if reader == nil {
+		return nil
+	}
 	// Tiles read the catalog as the request's principal sees it, and
 	// cache per-tile mosaic searches per restriction.
 	view := auth.NewStore(a.store)

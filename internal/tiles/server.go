@@ -81,6 +81,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	go render.WarmUp()
 	return &Server{cfg: cfg, log: log, reader: deps.Reader, items: deps.Items, tms: set,
 		finder: deps.Finder, searches: &searchRegistry{st: deps.Searches},
 		itemCache: newTTLCache[*tileItems](cfg.Mosaic.CacheEntries, cfg.Mosaic.CacheTTL), partition: deps.Partition}, nil

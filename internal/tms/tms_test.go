@@ -17,6 +17,16 @@ func TestDefaultSets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Definitions are parsed on first use: every embedded one must parse
+	// and hold the id its file is named for.
+	for _, id := range s.IDs() {
+		if tm, err := s.Get(id); err != nil || tm.ID != id {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	if len(s.IDs()) != 64 {
+		t.Errorf("%d sets, want 64", len(s.IDs()))
+	}
 	wm, _ := s.Get("WebMercatorQuad")
 	b, _ := wm.Bounds(tms.Tile{Z: 1, X: 1, Y: 0})
 	if math.Abs(b[0]) > 1e-6 || math.Abs(b[2]-20037508.342789244) > 1e-6 || math.Abs(b[1]) > 1e-6 {

@@ -18,6 +18,7 @@ var vsimemSeq atomic.Uint64
 // EncodeImage implements raster.ImageEncoder for "webp" with GDAL's WEBP
 // driver. img must hold 3 (RGB) or 4 (RGBA) 8-bit bands.
 func (r *Reader) EncodeImage(img *raster.Image, format string, quality int) ([]byte, error) {
+	<-r.ready
 	if format != "webp" {
 		return nil, &raster.Error{Op: "encode", Err: raster.ErrUnsupported, Reason: "format " + format}
 	}

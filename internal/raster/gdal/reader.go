@@ -25,6 +25,10 @@ type Reader struct {
 	log *slog.Logger
 
 	budget *warpBudget // memory of the warpers kept by handles
+	// ready is closed once GDAL is configured (drivers registered, CPL
+	// options set): New does that in the background, beside the rest of
+	// the process's start-up, and every entry point waits for it.
+	ready chan struct{}
 
 	mu      sync.Mutex
 	lru     *list.List // of *source, most recent first
@@ -32,7 +36,8 @@ type Reader struct {
 	closed  bool
 }
 
-// New configures GDAL (process-global, see Configure) and returns a Reader.
+// New returns a Reader. It configures GDAL (process-global, see Configure)
+// and warms it up (see warmUp) in the background.
 func New(cfg Config, log *slog.Logger) (*Reader, error) {
 	cfg.Defaults()
 	if cfg.MaxSources < 1 || cfg.HandlesPerSource < 1 || cfg.LocalHandlesPerSource < 1 {
@@ -41,8 +46,16 @@ func New(cfg Config, log *slog.Logger) (*Reader, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	Configure(cfg)
-	return &Reader{cfg: cfg, log: log, budget: &warpBudget{max: int64(cfg.WarpCacheMB) << 20}, lru: list.New(), sources: map[string]*list.Element{}}, nil
+	r := &Reader{cfg: cfg, log: log, budget: &warpBudget{max: int64(cfg.WarpCacheMB) << 20}, ready: make(chan struct{}),
+		lru: list.New(), sources: map[string]*list.Element{}}
+	go func() {
+		Configure(cfg)
+		close(r.ready)
+		if err := r.warmUp(); err != nil {
+			r.log.Warn("gdal warm-up failed (first tiles will be slower)", "err", err)
+		}
+	}()
+	return r, nil
 }
 
 // Close closes every idle handle; busy handles close when released.
@@ -102,6 +115,11 @@ func isLocal(href string) bool {
 // Open returns the dataset for href, opening a first handle when the source
 // is not cached.
 func (r *Reader) Open(ctx context.Context, href string, _ raster.OpenOptions) (raster.Dataset, error) {
+	select {
+	case <-r.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -119,11 +137,16 @@ func (r *Reader) Open(ctx context.Context, href string, _ raster.OpenOptions) (r
 		}
 		return &dataset{src: src}, nil
 	}
+	path, err := GDALPath(href)
+	if err != nil {
+		r.mu.Unlock()
+		return nil, err
+	}
 	handles := r.cfg.HandlesPerSource
 	if isLocal(href) {
 		handles = r.cfg.LocalHandlesPerSource
 	}
-	src := &source{href: href, cfg: &r.cfg, budget: r.budget, sem: make(chan struct{}, handles), done: make(chan struct{}), bounds: map[string][4]float64{}, ratios: map[ratioKey]float64{}}
+	src := r.newSource(href, path, handles)
 	r.sources[href] = r.lru.PushFront(src)
 	for r.lru.Len() > r.cfg.MaxSources {
 		old := r.lru.Back()
@@ -147,6 +170,11 @@ func (r *Reader) Open(ctx context.Context, href string, _ raster.OpenOptions) (r
 		return nil, src.err
 	}
 	return &dataset{src: src}, nil
+}
+
+func (r *Reader) newSource(href, path string, handles int) *source {
+	return &source{href: href, path: path, cfg: &r.cfg, budget: r.budget, sem: make(chan struct{}, handles), done: make(chan struct{}),
+		bounds: map[string][4]float64{}, ratios: map[ratioKey]float64{}}
 }
 
 // source is one href: its Info and its pool of handles.
@@ -184,15 +212,9 @@ func (s *source) ready(ctx context.Context) error {
 
 func (s *source) init() {
 	defer close(s.done)
-	path, err := GDALPath(s.href)
+	h, err := godal.Open(s.path, godal.RasterOnly(), godal.SkipWarnings)
 	if err != nil {
-		s.err = err
-		return
-	}
-	s.path = path
-	h, err := godal.Open(path, godal.RasterOnly(), godal.SkipWarnings)
-	if err != nil {
-		s.err = openError(s.href, path, err)
+		s.err = openError(s.href, s.path, err)
 		return
 	}
 	info, alpha, data, err := describe(h, s.href)
@@ -208,7 +230,7 @@ func (s *source) init() {
 	}
 	s.info, s.alphaBand, s.dataBands = info, alpha, data
 	s.mu.Lock()
-	s.idle = append(s.idle, newHandle(h, path, s.budget))
+	s.idle = append(s.idle, newHandle(h, s.path, s.budget))
 	s.open++
 	s.mu.Unlock()
 }
@@ -380,6 +402,7 @@ func dataType(t godal.DataType) raster.DataType {
 // densifying its edges: mosaics use it for tile matrix sets and previews
 // in any CRS (tiles.BoundsTransformer).
 func (r *Reader) TransformBounds(_ context.Context, b [4]float64, from, to string) ([4]float64, error) {
+	<-r.ready
 	return transformBounds(from, to, b)
 }
 

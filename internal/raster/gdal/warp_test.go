@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/airbusgeo/godal"
@@ -97,6 +98,7 @@ func testWarperReuse(t *testing.T, budget int64) {
 	if budget > 0 {
 		r.budget.max = budget
 	}
+	<-r.ready // makeCOG uses GDAL's drivers, which New registers in the background
 	src := makeCOG(t)
 	ds, err := r.Open(context.Background(), src, raster.OpenOptions{})
 	if err != nil {
@@ -157,5 +159,24 @@ func testWarperReuse(t *testing.T, budget int64) {
 	_ = r.Close()
 	if used := r.budget.used.Load(); used != 0 {
 		t.Errorf("%d bytes of warpers left after Close", used)
+	}
+}
+
+// TestWarmUp: the start-up warm-up reads its tile, leaves no source in the
+// reader and no file in /vsimem.
+func TestWarmUp(t *testing.T) {
+	r, err := New(Config{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-r.ready
+	if err := r.warmUp(); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Sources != 0 || st.OpenHandles != 0 {
+		t.Fatalf("warm-up left %+v", st)
+	}
+	if _, err := godal.VSIOpen("/vsimem/tessera-warm-" + strconv.FormatUint(vsimemSeq.Load(), 10) + ".tif"); err == nil {
+		t.Fatal("warm-up left its GeoTIFF in /vsimem")
 	}
 }
