@@ -94,7 +94,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if _, err := w.ExecContext(ctx, schema); err != nil {
+	// One transaction for the whole schema: each statement committing on
+	// its own cost a synchronous commit apiece when the catalog is new.
+	if _, err := w.ExecContext(ctx, "BEGIN IMMEDIATE;\n"+schema+"\nCOMMIT;"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: create schema in %s: %w", path, err)
 	}
