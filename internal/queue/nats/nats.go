@@ -198,7 +198,11 @@ func (q *Queue) startEmbedded() error {
 		return fmt.Errorf("queue: embedded server: %w", err)
 	}
 	srv.SetLoggerV2(slogLogger{q.opts.Log}, false, false, false)
-	go srv.Start()
+	// Start does not block: it returns once the client listener is open,
+	// so the check below passes at once. (With `go srv.Start()` the check
+	// ran first, failed, and slept its 25 ms poll interval: every start of
+	// `tessera serve` waited for it.)
+	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
 		return fmt.Errorf("queue: the embedded server in %s did not start (is another tessera using this data dir?)", q.opts.Dir)
