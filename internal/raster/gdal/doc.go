@@ -9,7 +9,11 @@
 // GDAL keeps its driver registry and its CPL configuration (GDAL_CACHEMAX,
 // VSI_CACHE, GDAL_DISABLE_READDIR_ON_OPEN, the /vsis3 endpoint, ...) per
 // process. Configure sets them; it is called once, by internal/app (through
-// New), never from an init function.
+// New), never from an init function. New configures GDAL in the background
+// and then warms it up (warm.go: one tile of a small GeoTIFF in /vsimem,
+// which loads PROJ's database and pages in the open and warp code), so that
+// this one-time work overlaps the rest of the process's start-up; every
+// Reader entry point waits until GDAL is configured.
 //
 // # Thread model
 //
