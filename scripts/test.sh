@@ -24,3 +24,8 @@ if [ -n "$unformatted" ]; then
 fi
 go vet -tags "$tags" ./...
 go test -tags "$tags" -count=1 -timeout 20m ./...
+# The GDAL handle pool, warper reuse, the start-up warm-up and the mosaic's
+# concurrent reads under the race detector (many goroutines on one source).
+if [ -n "$tags" ]; then
+  go test -race -tags "$tags" -count=1 -run 'TestConcurrentTiles|TestMosaic$|TestWarperReuse|TestWarmUp' ./internal/tiles/ ./internal/raster/gdal/
+fi
