@@ -15,18 +15,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tessera-geo/tessera/bench/internal/proc"
 	"github.com/tessera-geo/tessera/internal/synth"
 )
 
@@ -78,7 +77,7 @@ func run(n int, dir, bin string, reqs, conc int, reload bool) error {
 	if err := warmUp(bin, dataDir); err != nil {
 		return err
 	}
-	port := freePort()
+	port := proc.FreePort()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	start := time.Now()
 	srv := exec.Command(bin, "serve", "--data-dir", dataDir, "--addr", addr, "--log-level", "warn")
@@ -240,14 +239,14 @@ func run(n int, dir, bin string, reqs, conc int, reload bool) error {
 		whole = append(whole, time.Since(t0))
 	}
 	fmt.Printf("| aggregate datetime_frequency (monthly), whole catalog, 5 runs | %s | | | %s |\n", pct(sortDur(whole), 50), pct(sortDur(whole), 100))
-	fmt.Printf("\nserver RSS: %s\n", rss(srv.Process.Pid))
+	fmt.Printf("\nserver RSS: %s\n", proc.RSS(srv.Process.Pid))
 	return nil
 }
 
 // warmUp starts the server once and waits until it answers, so that a
 // first start's one-time work (building new indexes) is not timed.
 func warmUp(bin, dataDir string) error {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort())
+	addr := fmt.Sprintf("127.0.0.1:%d", proc.FreePort())
 	srv := exec.Command(bin, "serve", "--data-dir", dataDir, "--addr", addr, "--log-level", "warn")
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
@@ -359,29 +358,4 @@ func sampleIDs(n, k int) []string {
 		}
 	}
 	return ids
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func rss(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "unknown"
-	}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS") || strings.HasPrefix(line, "VmHWM") {
-			f := strings.Fields(line)
-			kb, _ := strconv.Atoi(f[1])
-			out = append(out, fmt.Sprintf("%s %.0f MB", strings.TrimSuffix(f[0], ":"), float64(kb)/1024))
-		}
-	}
-	return strings.Join(out, ", ")
 }

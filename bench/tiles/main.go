@@ -23,19 +23,17 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/tessera-geo/tessera/bench/internal/proc"
 	"github.com/tessera-geo/tessera/internal/raster"
 	"github.com/tessera-geo/tessera/internal/render"
 )
@@ -100,24 +98,24 @@ func run(bin, cog string, starts, reqs, conc int) error {
 		}
 	}
 
-	cpu0 := s.cpu()
+	cpu0 := proc.CPU(s.cmd.Process.Pid)
 	lat, _, err := load(client, s.base, tiles, reqs, 1)
 	if err != nil {
 		return err
 	}
-	cpu := s.cpu() - cpu0
+	cpu := proc.CPU(s.cmd.Process.Pid) - cpu0
 	fmt.Printf("| warm 256² PNG tile, 1 sequential client, %d tiles | p50 %s, p95 %s, p99 %s | server CPU %.2f ms/tile |\n",
 		reqs, ms(lat[len(lat)/2]), ms(lat[len(lat)*95/100]), ms(lat[len(lat)*99/100]), cpu.Seconds()*1000/float64(reqs))
 
-	cpu0 = s.cpu()
+	cpu0 = proc.CPU(s.cmd.Process.Pid)
 	lat, wall, err := load(client, s.base, tiles, reqs, conc)
 	if err != nil {
 		return err
 	}
-	cpu = s.cpu() - cpu0
+	cpu = proc.CPU(s.cmd.Process.Pid) - cpu0
 	fmt.Printf("| warm 256² PNG tile, %d parallel clients, %d tiles | **%.0f tiles/s**, p50 %s, p95 %s | server CPU %.2f ms/tile |\n",
 		conc, reqs, float64(reqs)/wall.Seconds(), ms(lat[len(lat)/2]), ms(lat[len(lat)*95/100]), cpu.Seconds()*1000/float64(reqs))
-	fmt.Printf("\nserver RSS: %s\n", s.rss())
+	fmt.Printf("\nserver RSS: %s\n", proc.RSS(s.cmd.Process.Pid))
 	return nil
 }
 
@@ -145,7 +143,7 @@ type server struct {
 // startServer execs `tessera serve` on dir and fetches tile until it
 // answers; it returns the time from exec to that answer.
 func startServer(bin, dir, tile string) (*server, time.Duration, error) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort())
+	addr := fmt.Sprintf("127.0.0.1:%d", proc.FreePort())
 	t0 := time.Now()
 	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--addr", addr, "--log-level", "warn")
 	cmd.Stderr = os.Stderr
@@ -170,34 +168,6 @@ func startServer(bin, dir, tile string) (*server, time.Duration, error) {
 func (s *server) stop() {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	_ = s.cmd.Wait()
-}
-
-// cpu is the server's user+system CPU time so far.
-func (s *server) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces): utime and
-	// stime are the 12th and 13th, in clock ticks (100 per second).
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-func (s *server) rss() string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return "unknown"
-	}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS") || strings.HasPrefix(line, "VmHWM") {
-			out = append(out, strings.Join(strings.Fields(line), " "))
-		}
-	}
-	return strings.Join(out, ", ")
 }
 
 // load fetches n tiles, cycling through tiles, from conc clients; it
@@ -292,12 +262,3 @@ func ensureCOG(path string) error {
 func sortDur(d []time.Duration) { sort.Slice(d, func(i, j int) bool { return d[i] < d[j] }) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
