@@ -14,15 +14,17 @@ import (
 // set here once) and returns the pooled GDAL reader with its closer.
 func newRasterReader(cfg tiles.Config, log *slog.Logger) (raster.Reader, func() error, error) {
 	r, err := gdal.New(gdal.Config{
-		MaxSources:       cfg.MaxSources,
-		HandlesPerSource: cfg.HandlesPerSource,
-		CacheMaxMB:       cfg.CacheMaxMB,
-		S3Endpoint:       cfg.S3Endpoint,
-		S3Region:         cfg.S3Region,
-		S3UseHTTPS:       cfg.S3UseHTTPS,
-		S3VirtualHosting: cfg.S3VirtualHosting,
-		S3NoSign:         cfg.S3NoSign,
-		Options:          cfg.GDALOptions,
+		MaxSources:            cfg.MaxSources,
+		HandlesPerSource:      cfg.HandlesPerSource,
+		LocalHandlesPerSource: cfg.LocalHandlesPerSource,
+		CacheMaxMB:            cfg.CacheMaxMB,
+		WarpCacheMB:           cfg.WarpCacheMB,
+		S3Endpoint:            cfg.S3Endpoint,
+		S3Region:              cfg.S3Region,
+		S3UseHTTPS:            cfg.S3UseHTTPS,
+		S3VirtualHosting:      cfg.S3VirtualHosting,
+		S3NoSign:              cfg.S3NoSign,
+		Options:               cfg.GDALOptions,
 	}, log)
 	if err != nil {
 		return nil, nil, err

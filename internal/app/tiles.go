@@ -26,6 +26,22 @@ func (a *App) rasterReader() (tiles.Config, raster.Reader, error) {
 		return cfg, nil, err
 	}
 	cfg.S3Endpoint, cfg.S3UseHTTPS = s3.Host, s3.HTTPS
+	if cfg.GDALOptions, err = a.cfg.GDALOptions(); err != nil {
+		return cfg, nil, err
+	}
+	for _, v := range []struct {
+		dst *int
+		n   int
+	}{{&cfg.CacheMaxMB, a.cfg.TilesGDALCacheMB}, {&cfg.MaxSources, a.cfg.TilesMaxSources},
+		{&cfg.HandlesPerSource, a.cfg.TilesHandlesPerSource}, {&cfg.LocalHandlesPerSource, a.cfg.TilesLocalHandles},
+		{&cfg.WarpCacheMB, a.cfg.TilesWarpCacheMB}} {
+		if v.n > 0 {
+			*v.dst = v.n
+		}
+	}
+	if a.cfg.TilesCacheControl != "" {
+		cfg.CacheControl = a.cfg.TilesCacheControl
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, err
 	}

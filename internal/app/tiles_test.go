@@ -6,13 +6,20 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/tessera-geo/tessera/internal/config"
+	"github.com/tessera-geo/tessera/internal/tiles"
 )
 
 // TestTilesThroughServe renders tiles of a catalog item's COG and of a COG
@@ -120,4 +127,49 @@ func cogItem(t *testing.T, id, datetime string) (itemFile, cog string) {
 		t.Fatal(err)
 	}
 	return itemFile, cog
+}
+
+// TestTilesTuningFlags: serve's tile flags reach the tile server and GDAL
+// (a GDAL option sets the User-Agent of its HTTP reads; Cache-Control of
+// tiles), and their defaults are the tile server's.
+func TestTilesTuningFlags(t *testing.T) {
+	var c config.Serve
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	c.AddFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	d := tiles.Defaults()
+	if c.TilesGDALCacheMB != d.CacheMaxMB || c.TilesMaxSources != d.MaxSources || c.TilesHandlesPerSource != d.HandlesPerSource ||
+		c.TilesLocalHandles != d.LocalHandlesPerSource || c.TilesWarpCacheMB != d.WarpCacheMB || c.TilesCacheControl != d.CacheControl {
+		t.Errorf("flag defaults %+v differ from tiles.Defaults() %+v", c, d)
+	}
+
+	_, cog := cogItem(t, "ua-item", "2021-05-01T10:00:00Z")
+	var (
+		mu     sync.Mutex
+		agents = map[string]bool{}
+	)
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		agents[r.UserAgent()] = true
+		mu.Unlock()
+		http.ServeFile(w, r, cog)
+	}))
+	defer files.Close()
+	srv := newServer(t, 0, func(c *config.Serve) {
+		c.TilesAllowedHosts = []string{strings.TrimPrefix(files.URL, "http://")}
+		c.TilesGDALOptions = []string{"GDAL_HTTP_USERAGENT=tessera-flag-test"}
+		c.TilesCacheControl = "public, max-age=60"
+		c.TilesMaxSources, c.TilesHandlesPerSource = 4, 2
+	})
+	r := do(t, nil, "GET", srv.URL+"/cog/tiles/WebMercatorQuad/10/541/349.png?url="+url.QueryEscape(files.URL+"/cog.tif"), "")
+	if r.status != 200 || r.header.Get("Cache-Control") != "public, max-age=60" {
+		t.Fatalf("tile: %d, Cache-Control %q: %.200s", r.status, r.header.Get("Cache-Control"), r.body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !agents["tessera-flag-test"] || len(agents) != 1 {
+		t.Fatalf("GDAL's requests came with User-Agents %v", agents)
+	}
 }

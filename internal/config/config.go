@@ -49,6 +49,15 @@ type Serve struct {
 	TilesAllowedHosts   []string
 	TilesAllowedBuckets []string
 	S3Endpoint          string
+	// Tiles: GDAL reader tuning and HTTP caching (0 or "": the tile
+	// server's default, which the flags show).
+	TilesGDALCacheMB      int
+	TilesMaxSources       int
+	TilesHandlesPerSource int
+	TilesLocalHandles     int
+	TilesWarpCacheMB      int
+	TilesGDALOptions      []string // KEY=VALUE
+	TilesCacheControl     string
 }
 
 // Load configures `tessera load`.
@@ -113,6 +122,13 @@ func (c *Serve) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.TilesLocalRoots, "tiles-local-roots", nil, "directories local rasters must lie under (default: anywhere) (env TESSERA_TILES_LOCAL_ROOTS)")
 	fs.StringSliceVar(&c.TilesAllowedHosts, "tiles-allowed-hosts", nil, "http(s) hosts the tiler may read (host, host:port, .suffix or *) (env TESSERA_TILES_ALLOWED_HOSTS)")
 	fs.StringSliceVar(&c.TilesAllowedBuckets, "tiles-allowed-buckets", nil, "S3 buckets the tiler may read (* for any) (env TESSERA_TILES_ALLOWED_BUCKETS)")
+	fs.IntVar(&c.TilesGDALCacheMB, "tiles-gdal-cache-mb", 256, "GDAL's block cache of decoded raster blocks, in MB (GDAL_CACHEMAX) (env TESSERA_TILES_GDAL_CACHE_MB)")
+	fs.IntVar(&c.TilesMaxSources, "tiles-max-sources", 256, "rasters kept open, least recently used closed first (env TESSERA_TILES_MAX_SOURCES)")
+	fs.IntVar(&c.TilesHandlesPerSource, "tiles-handles-per-source", 8, "concurrent GDAL handles per remote raster (http, s3) (env TESSERA_TILES_HANDLES_PER_SOURCE)")
+	fs.IntVar(&c.TilesLocalHandles, "tiles-local-handles", 0, "concurrent GDAL handles per local raster; each holds its own decoded blocks (0: one per CPU) (env TESSERA_TILES_LOCAL_HANDLES)")
+	fs.IntVar(&c.TilesWarpCacheMB, "tiles-warp-cache-mb", 128, "memory for the warp set-ups kept for reuse, in MB (env TESSERA_TILES_WARP_CACHE_MB)")
+	fs.StringSliceVar(&c.TilesGDALOptions, "tiles-gdal-option", nil, "GDAL configuration option KEY=VALUE, applied over tessera's (repeatable) (env TESSERA_TILES_GDAL_OPTION)")
+	fs.StringVar(&c.TilesCacheControl, "tiles-cache-control", "public, max-age=3600", "Cache-Control of tiles and images (env TESSERA_TILES_CACHE_CONTROL)")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3:// sources, a URL (http://127.0.0.1:7070) or a host reached over https (default AWS) (env TESSERA_S3_ENDPOINT)")
 	fs.BoolVar(&c.Transactions, "transactions", false, "enable the Transaction extensions: POST/PUT/PATCH/DELETE of items and collections (env TESSERA_TRANSACTIONS)")
 	fs.BoolVar(&c.FilterPermissive, "filter-permissive", false, "accept CQL2 filters on properties that are not queryables instead of answering 400 (env TESSERA_FILTER_PERMISSIVE)")
@@ -150,7 +166,36 @@ func (c Serve) Validate() error {
 	if _, err := c.S3(); err != nil {
 		return err
 	}
+	if _, err := c.GDALOptions(); err != nil {
+		return err
+	}
+	for _, v := range []struct {
+		flag string
+		n    int
+	}{{"--tiles-gdal-cache-mb", c.TilesGDALCacheMB}, {"--tiles-max-sources", c.TilesMaxSources},
+		{"--tiles-handles-per-source", c.TilesHandlesPerSource}, {"--tiles-local-handles", c.TilesLocalHandles},
+		{"--tiles-warp-cache-mb", c.TilesWarpCacheMB}} {
+		if v.n < 0 {
+			return fmt.Errorf("%s must not be negative, got %d", v.flag, v.n)
+		}
+	}
 	return c.Security.Validate()
+}
+
+// GDALOptions parses --tiles-gdal-option KEY=VALUE pairs.
+func (c Serve) GDALOptions() (map[string]string, error) {
+	if len(c.TilesGDALOptions) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(c.TilesGDALOptions))
+	for _, kv := range c.TilesGDALOptions {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("--tiles-gdal-option %q: want KEY=VALUE", kv)
+		}
+		m[k] = v
+	}
+	return m, nil
 }
 
 // S3Endpoint is where s3:// sources are read from: a host (and port) and

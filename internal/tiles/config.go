@@ -27,11 +27,13 @@ type Config struct {
 	S3VirtualHosting bool
 	S3NoSign         bool
 
-	// GDAL reader tuning.
-	MaxSources       int // sources kept open (LRU)
-	HandlesPerSource int // concurrent GDAL handles per source
-	CacheMaxMB       int // GDAL block cache
-	GDALOptions      map[string]string
+	// GDAL reader tuning (see raster/gdal.Config).
+	MaxSources            int // sources kept open (LRU)
+	HandlesPerSource      int // concurrent GDAL handles per remote source
+	LocalHandlesPerSource int // concurrent GDAL handles per local file (0: GOMAXPROCS)
+	CacheMaxMB            int // GDAL block cache
+	WarpCacheMB           int // warp set-ups kept for reuse
+	GDALOptions           map[string]string
 
 	// HTTP behaviour.
 	BaseURL        string        // public base URL for links ("" = from the request)
@@ -54,6 +56,7 @@ func Defaults() Config {
 		MaxSources:       256,
 		HandlesPerSource: 8,
 		CacheMaxMB:       256,
+		WarpCacheMB:      128,
 		CacheControl:     "public, max-age=3600",
 		DefaultTMS:       "WebMercatorQuad",
 		MaxSize:          1024,
@@ -73,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.HandlesPerSource < 1 {
 		errs = append(errs, errors.New("tiles: HandlesPerSource must be at least 1"))
+	}
+	if c.LocalHandlesPerSource < 0 || c.CacheMaxMB < 1 || c.WarpCacheMB < 1 {
+		errs = append(errs, errors.New("tiles: LocalHandlesPerSource must be at least 0, CacheMaxMB and WarpCacheMB at least 1"))
 	}
 	if c.MaxSize < 16 {
 		errs = append(errs, errors.New("tiles: MaxSize must be at least 16"))
