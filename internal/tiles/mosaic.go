@@ -158,8 +158,25 @@ func (s *Server) geoBox(ctx context.Context, param, srs string, b [4]float64) (g
 			return geo.BBox{}, httpx.BadRequest(param, "mosaics cannot search the catalog for %s windows (CRSs of the built-in tile matrix sets only)", srs)
 		}
 	}
-	bb := geo.BBox{MinX: math.Max(-180, g[0]), MinY: math.Max(-90, g[1]), MaxX: math.Min(180, g[2]), MaxY: math.Min(90, g[3])}
-	if !(bb.MaxX > bb.MinX) || !(bb.MaxY > bb.MinY) {
+	return lonLatBox(g)
+}
+
+// lonLatBox makes g (degrees; from an inverse projection its longitudes
+// may pass ±180, from GDAL its MinX may exceed MaxX) a CRS84 box, crossing
+// the antimeridian (MinX > MaxX) when the window does: a window of UTM
+// zone 1 or 60 reaches across it.
+func lonLatBox(g [4]float64) (geo.BBox, error) {
+	minx, maxx := g[0], g[2]
+	switch {
+	case minx <= maxx && maxx-minx >= 360:
+		minx, maxx = -180, 180
+	case minx < -180:
+		minx += 360
+	case maxx > 180:
+		maxx -= 360
+	}
+	bb := geo.BBox{MinX: minx, MinY: math.Max(-90, g[1]), MaxX: maxx, MaxY: math.Min(90, g[3])}
+	if !(bb.MaxY > bb.MinY) || bb.MinX == bb.MaxX || bb.MinX < -180 || bb.MaxX > 180 {
 		return bb, errEmptyBox
 	}
 	return bb, nil
@@ -191,7 +208,7 @@ func tileQuery(base search.Query, box geo.BBox) (search.Query, bool, error) {
 		if !base.BBox.Intersects(box) {
 			return q, false, nil
 		}
-		if !base.BBox.CrossesAntimeridian() {
+		if !base.BBox.CrossesAntimeridian() && !box.CrossesAntimeridian() {
 			b := geo.BBox{MinX: math.Max(box.MinX, base.BBox.MinX), MinY: math.Max(box.MinY, base.BBox.MinY),
 				MaxX: math.Min(box.MaxX, base.BBox.MaxX), MaxY: math.Min(box.MaxY, base.BBox.MaxY)}
 			q.BBox = &b

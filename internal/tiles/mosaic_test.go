@@ -804,3 +804,82 @@ func testMosaicImages(t *testing.T, fx *mosaicFixture, dbPath string) {
 		}
 	}
 }
+
+// TestMosaicAntimeridian: a UTM zone 1 tile reaching across the
+// antimeridian finds the items on both sides of it (its CRS84 footprint
+// crosses the antimeridian instead of being cut at 180°W) and shows the
+// pixels of both.
+func TestMosaicAntimeridian(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	r, err := gdal.New(gdal.Config{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	dbPath := filepath.Join(dir, "catalog.db")
+	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := stac.DecodeCollection([]byte(`{"type":"Collection","stac_version":"1.0.0","id":"am","description":"antimeridian","license":"CC0-1.0",
+		"extent":{"spatial":{"bbox":[[179,0,-179,1]]},"temporal":{"interval":[[null,null]]}},"links":[]}`), stac.DecodeOptions{})
+	if err == nil {
+		err = db.PutCollection(ctx, col, store.Upsert)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []stac.Item
+	for i, side := range []struct {
+		west, value float64
+	}{{179, 100}, {-180, 200}} {
+		src := makeCOG(t, dir, cogSpec{name: fmt.Sprint("side", i), w: 64, h: 64, bands: 1, dt: raster.Uint8, epsg: 4326,
+			bounds: [4]float64{side.west, 0, side.west + 1, 1}, value: func(int, int, int) float64 { return side.value }})
+		doc := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":"side%d","collection":"am",
+			"geometry":{"type":"Polygon","coordinates":[[[%[2]g,0],[%[3]g,0],[%[3]g,1],[%[2]g,1],[%[2]g,0]]]},
+			"properties":{"datetime":"2024-01-0%[1]dT10:00:00Z"},
+			"assets":{"data":{"href":%[4]q,"type":"image/tiff; application=geotiff; profile=cloud-optimized"}},"links":[]}`,
+			i+1, side.west, side.west+1, src)
+		it, err := stac.DecodeItem([]byte(doc), stac.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, it)
+	}
+	if _, err := db.PutItems(ctx, items, store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ts, _ := newMosaicServer(t, &mosaicFixture{gdal: r}, dbPath, nil)
+	id := register(t, ts.URL, `{"collections":["am"]}`)
+
+	// The zoom 7 tile of UTM01WGS84Quad (~50 km wide here) holding 180°
+	// at 0.5°N, a point 3° west of the zone's central meridian.
+	set, _ := tms.Default()
+	tg, _ := set.Get("UTM01WGS84Quad")
+	x, y := 500000-3*111320*0.9996*math.Cos(0.5*math.Pi/180), 0.5*110574.0
+	rg, err := tg.TileRange(7, [4]float64{x, y, x, y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tile := tms.Tile{Z: 7, X: rg.MinX, Y: rg.MinY}
+	base := fmt.Sprintf("%s/searches/%s/tiles/UTM01WGS84Quad/%s", ts.URL, id, tile)
+	resp, body := get(t, base+"/assets")
+	var listed []map[string]any
+	if err := json.Unmarshal(body, &listed); err != nil || resp.StatusCode != 200 || len(listed) != 2 {
+		t.Fatalf("tile %s: %d, %.300s", tile, resp.StatusCode, body)
+	}
+	resp, body = get(t, base+".npy?assets=data")
+	if resp.StatusCode != 200 {
+		t.Fatalf("tile %s: %d %.300s", tile, resp.StatusCode, body)
+	}
+	_, planes := npy(t, body)
+	seen := map[float64]int{}
+	for _, v := range planes[0] {
+		seen[v]++
+	}
+	if seen[100] == 0 || seen[200] == 0 {
+		t.Fatalf("tile %s has pixel values %v; want both sides' (100 and 200)", tile, seen)
+	}
+}
