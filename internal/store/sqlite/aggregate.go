@@ -95,7 +95,7 @@ func (db *DB) Aggregate(ctx context.Context, q search.Query, aggs []search.Aggre
 	// whenever there is one (walking the datetime index pays off only for
 	// a page).
 	rtreeFirst := q.BBox != nil || q.Intersects != nil
-	p, err := db.compile(q, rtreeFirst, false)
+	p, err := db.compile(q, spatialDriver{rtree: rtreeFirst}, false)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tessera-geo/tessera/internal/geo"
 	"github.com/tessera-geo/tessera/internal/search"
@@ -43,7 +44,7 @@ func TestDatetimeWalkTestsBBoxInIndex(t *testing.T) {
 		{Limit: 10, BBox: &geo.BBox{MinX: 10, MinY: 10, MaxX: 20, MaxY: 20}},
 		{Limit: 10, BBox: &geo.BBox{MinX: 10, MinY: 10, MaxX: 20, MaxY: 20}, Collections: []string{"c"}},
 	} {
-		p, err := db.compile(q, false, false)
+		p, err := db.compile(q, spatialDriver{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,5 +66,52 @@ func TestDatetimeWalkTestsBBoxInIndex(t *testing.T) {
 		if prog := strings.Join(ops, " "); !strings.Contains(prog, "DeferredSeek") {
 			t.Errorf("%s: the walk seeks every row (no DeferredSeek): %s", p.sql, prog)
 		}
+	}
+}
+
+// TestSpatialCandidatesDriveTheSearch: a search whose box and time range
+// hold few R*Tree candidates reads them by rowid (they are read once, by
+// the probe); with "rowid IN (...)" the planner walked the collection's
+// datetime index instead.
+func TestSpatialCandidatesDriveTheSearch(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "catalog.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1 := t0.AddDate(0, 3, 0)
+	q := search.Query{Limit: 10, Collections: []string{"c"}, BBox: &geo.BBox{MinX: 10, MinY: 10, MaxX: 14, MaxY: 14},
+		Datetime: &search.Interval{Start: &t0, End: &t1}}
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	drive, err := db.spatialCandidates(ctx, tx, q)
+	if err != nil || !drive.rtree || drive.ids != "[]" {
+		t.Fatalf("candidates of an empty catalog: %+v, %v", drive, err)
+	}
+	p, err := db.compile(q, drive, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.QueryContext(ctx, "EXPLAIN QUERY PLAN "+p.sql, p.args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	if s := strings.Join(plan, "; "); !strings.Contains(s, "SEARCH i USING INTEGER PRIMARY KEY") || strings.Contains(s, "INDEX items_") {
+		t.Fatalf("plan %q: want the candidates looked up by rowid", s)
 	}
 }

@@ -41,7 +41,7 @@ type plan struct {
 	// search sorts stay small, and the page's documents are read after.
 	lateDocs bool
 	// from and where are the FROM and WHERE clauses (where may be empty),
-	// whose arguments are whereArgs.
+	// whose arguments (FROM's first) are whereArgs.
 	from, where string
 	whereArgs   []any
 }
@@ -66,7 +66,14 @@ func (t *spatialTest) matches(b geo.BBox, wkb []byte) (bool, error) {
 
 // Search implements store.Searcher.
 func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
-	rtreeFirst, err := db.selective(ctx, q)
+	// One read transaction: the spatial candidates, the rows and (with
+	// lateDocs) their documents come from the same snapshot.
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
+	}
+	defer tx.Rollback()
+	drive, err := db.spatialCandidates(ctx, tx, q)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -76,17 +83,10 @@ func (db *DB) Search(ctx context.Context, q search.Query) (store.Page, error) {
 			return store.Page{}, err
 		}
 	}
-	p, err := db.compile(q, rtreeFirst, broadText)
+	p, err := db.compile(q, drive, broadText)
 	if err != nil {
 		return store.Page{}, err
 	}
-	// One read transaction: the rows and (with lateDocs) their documents
-	// come from the same snapshot.
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
-	}
-	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, p.sql, p.args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: search: %w", err)
@@ -238,12 +238,24 @@ func timeBox(iv *search.Interval, col string) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// selective reports whether a spatial query's boxes match few enough items
-// for the R*Tree to drive the query.
-func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
+// spatialDriver says how a spatial query finds its rows: walking the
+// datetime index (rtree false), from the R*Tree joined first (rtree, ids
+// ""), or from the R*Tree's candidates read beforehand (ids).
+type spatialDriver struct {
+	rtree bool
+	ids   string // the candidates' rowids as a JSON array ("": join the R*Tree)
+}
+
+// spatialCandidates reads the rowids the R*Tree yields for a spatial
+// query's boxes and time range when they are fewer than the probe cap: the
+// search then reads just those rows. With more, the datetime index drives.
+// (The candidates used to be counted and then found again by joining the
+// R*Tree, walking it twice: a fifth of the server's CPU for a 4° box and
+// 3 months at 1M items.)
+func (db *DB) spatialCandidates(ctx context.Context, tx *sql.Tx, q search.Query) (spatialDriver, error) {
 	boxes, err := queryBoxes(q)
 	if err != nil || len(boxes) == 0 {
-		return false, err
+		return spatialDriver{}, err
 	}
 	var ors []string
 	var args []any
@@ -266,19 +278,25 @@ func (db *DB) selective(ctx context.Context, q search.Query) (bool, error) {
 	if !q.Q.Empty() {
 		limit *= 8
 	}
-	var n int
-	err = db.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM items_space_time WHERE %s LIMIT %d)`,
-		where, limit), args...).Scan(&n)
+	var (
+		n    int
+		list sql.NullString
+	)
+	err = tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), group_concat(id) FROM (SELECT id FROM items_space_time WHERE %s LIMIT %d)`,
+		where, limit), args...).Scan(&n, &list)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: probe spatial index: %w", err)
+		return spatialDriver{}, fmt.Errorf("sqlite: probe spatial index: %w", err)
 	}
-	return n < limit, nil
+	if n >= limit {
+		return spatialDriver{}, nil
+	}
+	return spatialDriver{rtree: true, ids: "[" + list.String + "]"}, nil
 }
 
 // compile turns a query into SQL. Rows come out in the result order:
-// start_datetime, id, collection, all descending. rtreeFirst makes the
-// R*Tree drive a spatial query; otherwise the datetime index does.
-func (db *DB) compile(q search.Query, rtreeFirst, broadText bool) (plan, error) {
+// start_datetime, id, collection, all descending. drive says what drives a
+// spatial query.
+func (db *DB) compile(q search.Query, drive spatialDriver, broadText bool) (plan, error) {
 	p := plan{limit: q.Limit + 1, keys: db.sortKeys(q.SortBy)}
 	var where []string
 	from := "items i"
@@ -293,7 +311,15 @@ func (db *DB) compile(q search.Query, rtreeFirst, broadText bool) (plan, error) 
 	case q.Intersects != nil:
 		p.spatial = &spatialTest{geom: *q.Intersects}
 	}
-	if len(boxes) > 0 {
+	switch {
+	case len(boxes) > 0 && drive.ids != "":
+		// The candidates come first (CROSS JOIN fixes the order; with
+		// "rowid IN (...)" the planner walked the collection's datetime
+		// index instead); their argument precedes the WHERE clause's.
+		from = "json_each(?) c CROSS JOIN items i ON i.rowid = c.value"
+		p.args = append(p.args, drive.ids)
+	case len(boxes) > 0:
+		rtreeFirst := drive.rtree
 		var ors []string
 		col := "i."
 		if rtreeFirst {
