@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,6 +45,8 @@ func TestEndpoints(t *testing.T) {
 		{"tile tif", tile + ".tif?url=" + u, "image/tiff; application=geotiff"},
 		{"tile npy", tile + ".npy?url=" + u, "application/x-binary"},
 		{"tile @2x", tile + "@2x.png?url=" + u + "&rescale=0,50000", "image/png"},
+		{"tile color_formula", tile + ".png?url=" + u + "&rescale=0,50000&color_formula=" + url.QueryEscape("Gamma RGB 1.5 Saturation 1.3 Sigmoidal RGB 10 0.35"), "image/png"},
+		{"tile color_formula auto jpeg", tile + "?url=" + u + "&color_formula=" + url.QueryEscape("gamma r 2"), "image/jpeg"},
 		{"tile bidx colormap", tile + ".png?url=" + u + "&bidx=1&rescale=0,50000&colormap_name=viridis", "image/png"},
 		{"tile expression", tile + ".png?url=" + u + "&expression=" + url.QueryEscape("(b2-b1)/(b2+b1)") + "&rescale=-1,1&colormap_name=rdylgn", "image/png"},
 		{"tile discrete colormap", gtile + ".png?url=" + g + "&colormap=" + url.QueryEscape(`{"0":[255,0,0,255],"85":"#00ff00"}`), "image/png"},
@@ -200,6 +203,8 @@ func TestErrors(t *testing.T) {
 		{"bad colormap", tile + ".png?url=" + u + "&colormap=" + url.QueryEscape("{bad"), 400, "colormap"},
 		{"both colormaps", tile + ".png?url=" + u + "&colormap_name=viridis&colormap=" + url.QueryEscape(`{"1":[1,2,3]}`), 400, "colormap"},
 		{"bad return_mask", tile + ".png?url=" + u + "&return_mask=2", 400, "return_mask"},
+		{"bad color_formula", tile + ".png?url=" + u + "&color_formula=" + url.QueryEscape("gamma rgb"), 400, "color_formula"},
+		{"color_formula on one band", tile + ".png?url=" + u + "&bidx=1&color_formula=" + url.QueryEscape("saturation 1.5"), 400, "color_formula"},
 		{"bad buffer", tile + ".png?url=" + u + "&buffer=-1", 400, "buffer"},
 		{"bad padding", tile + ".png?url=" + u + "&padding=x", 400, "padding"},
 		{"bad tilesize", tile + ".png?url=" + u + "&tilesize=5", 400, "tilesize"},
@@ -299,5 +304,38 @@ func TestConcurrentTiles(t *testing.T) {
 	}
 	if st := rd.Stats(); st.OpenHandles > 3 || st.Sources != 1 {
 		t.Fatalf("pool %+v: at most 3 handles for 1 source", st)
+	}
+}
+
+// TestColorFormulaPixels: color_formula runs after rescale, on the
+// bands it names: gamma r 2 gives floor(255·√(v/255)) in the red band
+// and leaves the others.
+func TestColorFormulaPixels(t *testing.T) {
+	dir := t.TempDir()
+	src := testSources(t, dir)
+	ts, _ := newServer(t, nil)
+	x, y := lonLatTile(1.95, 44.45, 10)
+	base := fmt.Sprintf("%s/cog/tiles/WebMercatorQuad/10/%d/%d.npy?url=%s&rescale=0,50000", ts.URL, x, y, url.QueryEscape(src["utm"]))
+	_, plain := get(t, base)
+	resp, body := get(t, base+"&color_formula="+url.QueryEscape("gamma r 2"))
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	_, before := npy(t, plain)
+	_, after := npy(t, body)
+	changed := 0
+	for i, v := range before[0] {
+		if want := math.Floor(255*math.Sqrt(v/255) + 1e-9); after[0][i] != want {
+			t.Fatalf("pixel %d: red %v → %v, want %v", i, v, after[0][i], want)
+		}
+		if after[0][i] != v {
+			changed++
+		}
+		if after[1][i] != before[1][i] || after[2][i] != before[2][i] {
+			t.Fatalf("pixel %d: green/blue changed", i)
+		}
+	}
+	if changed == 0 {
+		t.Fatal("gamma changed no pixel")
 	}
 }

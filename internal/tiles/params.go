@@ -24,6 +24,7 @@ type renderParams struct {
 	resampling raster.Resampling
 	rescale    [][2]float64
 	colormap   *render.ColorMap
+	formula    render.ColorFormula
 	returnMask bool
 	algo       render.Algorithm
 	buffer     int
@@ -193,6 +194,11 @@ func parseRender(q url.Values, item bool) (renderParams, error) {
 		}
 		if p.colormap, err = render.ParseColorMap(cm); err != nil {
 			return p, httpx.BadRequest("colormap", "%v", err)
+		}
+	}
+	if cf := q.Get("color_formula"); cf != "" {
+		if p.formula, err = render.ParseColorFormula(cf); err != nil {
+			return p, httpx.BadRequest("color_formula", "%v", err)
 		}
 	}
 	if p.returnMask, err = parseBool(q, "return_mask", true); err != nil {

@@ -378,14 +378,23 @@ func post(img *raster.Image, p *renderParams, t *target) (*raster.Image, error) 
 	return img, nil
 }
 
-// finish is the render stage: rescale, colormap and encoding in format f
-// ("" = PNG when any pixel is masked or the data is not 8-bit, else JPEG).
+// finish is the render stage: rescale, color formula, colormap and
+// encoding in format f ("" = PNG when any pixel is masked or the data is
+// not 8-bit, else JPEG).
 func (s *Server) finish(img *raster.Image, p *renderParams, f render.Format, epsg int, tm *timings) ([]byte, render.Format, error) {
 	done := tm.start("encode")
 	defer done()
 	if p.rescale != nil {
 		img = render.Rescale(img, p.rescale)
 		defer img.Release() // private to finish: nothing keeps it after encoding
+	}
+	if p.formula != nil {
+		out, err := p.formula.Apply(img)
+		if err != nil {
+			return nil, f, httpx.BadRequest("color_formula", "%v", err)
+		}
+		img = out
+		defer img.Release()
 	}
 	if f == "" {
 		f = render.JPEG
@@ -413,9 +422,8 @@ func (s *Server) finish(img *raster.Image, p *renderParams, f render.Format, eps
 		b, err := enc.EncodeImage(rgba, "webp", opts.Quality)
 		return b, f, err
 	}
-	if (f == render.PNG || f == render.JPEG) && p.colormap == nil && p.rescale == nil && img.DataType != raster.Uint8 && !(f == render.PNG && img.DataType == raster.Uint16) {
-		// titiler casts; so do we (values are clamped to 0..255)
-	}
+	// Without rescale, data that is not 8-bit is cast as titiler casts it
+	// (values clamped to 0..255), except 16-bit PNG.
 	b, err := render.Encode(img, f, opts)
 	if err != nil {
 		if errors.Is(err, render.ErrBandCount) {
