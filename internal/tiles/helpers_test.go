@@ -20,7 +20,9 @@ import (
 	"github.com/tessera-geo/tessera/internal/raster"
 	"github.com/tessera-geo/tessera/internal/raster/gdal"
 	"github.com/tessera-geo/tessera/internal/render"
+	"github.com/tessera-geo/tessera/internal/stac"
 	"github.com/tessera-geo/tessera/internal/store"
+	"github.com/tessera-geo/tessera/internal/store/sqlite"
 	"github.com/tessera-geo/tessera/internal/tiles"
 )
 
@@ -258,3 +260,47 @@ func readRaw(t testing.TB, path string, w, h int) [][]float64 {
 }
 
 func writeFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
+
+// boxItem is a STAC item for writeBoxCatalog: its geometry is the box
+// (lon/lat) and its one asset the raster at href.
+type boxItem struct {
+	id, datetime, asset, href string
+	box                       [4]float64
+}
+
+// writeBoxCatalog writes a SQLite catalog at path holding collection and
+// items.
+func writeBoxCatalog(t testing.TB, path, collection string, items []boxItem) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	col, err := stac.DecodeCollection([]byte(fmt.Sprintf(`{"type":"Collection","stac_version":"1.0.0","id":%q,"description":"test","license":"CC0-1.0",
+		"extent":{"spatial":{"bbox":[[-180,-90,180,90]]},"temporal":{"interval":[[null,null]]}},"links":[]}`, collection)), stac.DecodeOptions{})
+	if err == nil {
+		err = db.PutCollection(ctx, col, store.Upsert)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var its []stac.Item
+	for _, it := range items {
+		b := it.box
+		doc := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":%q,"collection":%q,
+			"geometry":{"type":"Polygon","coordinates":[[[%[3]g,%[4]g],[%[5]g,%[4]g],[%[5]g,%[6]g],[%[3]g,%[6]g],[%[3]g,%[4]g]]]},
+			"properties":{"datetime":%[7]q},
+			"assets":{%[8]q:{"href":%[9]q,"type":"image/tiff; application=geotiff; profile=cloud-optimized"}},"links":[]}`,
+			it.id, collection, b[0], b[1], b[2], b[3], it.datetime, it.asset, it.href)
+		si, err := stac.DecodeItem([]byte(doc), stac.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		its = append(its, si)
+	}
+	if _, err := db.PutItems(ctx, its, store.Upsert); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -16,8 +16,6 @@ import (
 
 	"github.com/tessera-geo/tessera/internal/raster"
 	"github.com/tessera-geo/tessera/internal/raster/gdal"
-	"github.com/tessera-geo/tessera/internal/stac"
-	"github.com/tessera-geo/tessera/internal/store"
 	"github.com/tessera-geo/tessera/internal/store/sqlite"
 	"github.com/tessera-geo/tessera/internal/tiles"
 )
@@ -34,20 +32,10 @@ func benchMosaicCatalog(b *testing.B) string {
 		return db
 	}
 	_ = os.MkdirAll(dir, 0o755)
-	ctx := context.Background()
 	tmp := db + ".tmp"
 	_ = os.Remove(tmp)
-	st, err := sqlite.Open(ctx, tmp, sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	col, _ := stac.DecodeCollection([]byte(`{"type":"Collection","stac_version":"1.0.0","id":"bench","description":"d","license":"CC0-1.0",
-		"extent":{"spatial":{"bbox":[[-180,-90,180,90]]},"temporal":{"interval":[[null,null]]}},"links":[]}`), stac.DecodeOptions{})
-	if err := st.PutCollection(ctx, col, store.Upsert); err != nil {
-		b.Fatal(err)
-	}
 	nodata := 0.0
-	var items []stac.Item
+	var items []boxItem
 	for i := 0; i < 15; i++ {
 		minx, miny := -66+float64(i%5)*27, -30+float64(i/5)*24
 		bb := [4]float64{minx, miny, minx + 24, miny + 24}
@@ -55,22 +43,9 @@ func benchMosaicCatalog(b *testing.B) string {
 		if i%4 == 1 {
 			spec.nodata, spec.valid = &nodata, disk(512, 512, 480)
 		}
-		src := makeCOG(b, dir, spec)
-		doc := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":"m%02d","collection":"bench",
-			"geometry":{"type":"Polygon","coordinates":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]},
-			"properties":{"datetime":"2024-01-%02dT00:00:00Z"},
-			"assets":{"visual":{"href":%q,"type":"image/tiff; application=geotiff; profile=cloud-optimized"}},"links":[]}`,
-			i, bb[0], bb[1], bb[2], bb[1], bb[2], bb[3], bb[0], bb[3], bb[0], bb[1], i+1, src)
-		it, err := stac.DecodeItem([]byte(doc), stac.DecodeOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		items = append(items, it)
+		items = append(items, boxItem{id: fmt.Sprintf("m%02d", i), datetime: fmt.Sprintf("2024-01-%02dT00:00:00Z", i+1), asset: "visual", href: makeCOG(b, dir, spec), box: bb})
 	}
-	if _, err := st.PutItems(ctx, items, store.Upsert); err != nil {
-		b.Fatal(err)
-	}
-	_ = st.Close()
+	writeBoxCatalog(b, tmp, "bench", items)
 	if err := os.Rename(tmp, db); err != nil {
 		b.Fatal(err)
 	}

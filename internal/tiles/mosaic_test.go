@@ -811,46 +811,22 @@ func testMosaicImages(t *testing.T, fx *mosaicFixture, dbPath string) {
 // pixels of both.
 func TestMosaicAntimeridian(t *testing.T) {
 	dir := t.TempDir()
-	ctx := context.Background()
 	r, err := gdal.New(gdal.Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
-	dbPath := filepath.Join(dir, "catalog.db")
-	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	col, err := stac.DecodeCollection([]byte(`{"type":"Collection","stac_version":"1.0.0","id":"am","description":"antimeridian","license":"CC0-1.0",
-		"extent":{"spatial":{"bbox":[[179,0,-179,1]]},"temporal":{"interval":[[null,null]]}},"links":[]}`), stac.DecodeOptions{})
-	if err == nil {
-		err = db.PutCollection(ctx, col, store.Upsert)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []stac.Item
+	var items []boxItem
 	for i, side := range []struct {
 		west, value float64
 	}{{179, 100}, {-180, 200}} {
+		box := [4]float64{side.west, 0, side.west + 1, 1}
 		src := makeCOG(t, dir, cogSpec{name: fmt.Sprint("side", i), w: 64, h: 64, bands: 1, dt: raster.Uint8, epsg: 4326,
-			bounds: [4]float64{side.west, 0, side.west + 1, 1}, value: func(int, int, int) float64 { return side.value }})
-		doc := fmt.Sprintf(`{"type":"Feature","stac_version":"1.0.0","id":"side%d","collection":"am",
-			"geometry":{"type":"Polygon","coordinates":[[[%[2]g,0],[%[3]g,0],[%[3]g,1],[%[2]g,1],[%[2]g,0]]]},
-			"properties":{"datetime":"2024-01-0%[1]dT10:00:00Z"},
-			"assets":{"data":{"href":%[4]q,"type":"image/tiff; application=geotiff; profile=cloud-optimized"}},"links":[]}`,
-			i+1, side.west, side.west+1, src)
-		it, err := stac.DecodeItem([]byte(doc), stac.DecodeOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		items = append(items, it)
+			bounds: box, value: func(int, int, int) float64 { return side.value }})
+		items = append(items, boxItem{id: fmt.Sprint("side", i), datetime: fmt.Sprintf("2024-01-0%dT10:00:00Z", i+1), asset: "data", href: src, box: box})
 	}
-	if _, err := db.PutItems(ctx, items, store.Upsert); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	dbPath := filepath.Join(dir, "catalog.db")
+	writeBoxCatalog(t, dbPath, "am", items)
 	ts, _ := newMosaicServer(t, &mosaicFixture{gdal: r}, dbPath, nil)
 	id := register(t, ts.URL, `{"collections":["am"]}`)
 
