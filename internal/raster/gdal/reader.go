@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -51,7 +52,7 @@ func New(cfg Config, log *slog.Logger) (*Reader, error) {
 	go func() {
 		Configure(cfg)
 		close(r.ready)
-		if err := r.warmUp(); err != nil {
+		if err := r.warmUp("/vsimem/tessera-warm-" + strconv.FormatUint(vsimemSeq.Add(1), 10) + ".tif"); err != nil {
 			r.log.Warn("gdal warm-up failed (first tiles will be slower)", "err", err)
 		}
 	}()

@@ -4,7 +4,6 @@ package gdal
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/airbusgeo/godal"
 
@@ -18,8 +17,8 @@ import (
 // GDAL's georeferencing and warping code. New runs this in the background:
 // a tile asked for once start-up is over came in 84 ms instead of 124 ms
 // (median of 6 fresh processes, docs/benchmarks.md).
-func (r *Reader) warmUp() error {
-	name := "/vsimem/tessera-warm-" + strconv.FormatUint(vsimemSeq.Add(1), 10) + ".tif"
+// The GeoTIFF is written to name (in /vsimem) and removed after.
+func (r *Reader) warmUp(name string) error {
 	defer func() { _ = godal.VSIUnlink(name) }()
 	if err := writeWarmTIFF(name); err != nil {
 		return err
