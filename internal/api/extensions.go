@@ -52,16 +52,18 @@ func (s *Server) checkQuery(ctx context.Context, q search.Query) error {
 	if s.cfg.FilterPermissive {
 		return nil
 	}
-	props, complete, err := s.queryables(ctx, q.Collections)
-	if err != nil || !complete {
-		return err
-	}
-	for _, f := range q.SortBy {
-		if _, ok := props[f.Field]; !ok || f.Field == "geometry" {
+	fields := make([]string, len(q.SortBy))
+	for i, f := range q.SortBy {
+		if f.Field == "geometry" {
 			return httpx.BadRequest("sortby", "%q is not sortable (see the sortables of the searched collections)", f.Field)
 		}
+		fields[i] = f.Field
 	}
-	return nil
+	bad, err := s.unknownQueryable(ctx, q.Collections, fields)
+	if err != nil || bad == "" {
+		return err
+	}
+	return httpx.BadRequest("sortby", "%q is not sortable (see the sortables of the searched collections)", bad)
 }
 
 func (s *Server) writeSortables(w http.ResponseWriter, r *http.Request, collections []string, self string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sort"
 
 	"github.com/tessera-geo/tessera/internal/cql2"
@@ -118,17 +119,16 @@ func (s *Server) checkFilter(ctx context.Context, q search.Query) error {
 	if s.cfg.FilterPermissive {
 		return nil
 	}
-	props, complete, err := s.queryables(ctx, q.Collections)
-	if err != nil || !complete {
+	names := cql2.Properties(q.Filter)
+	keys := make([]string, len(names))
+	for i, name := range names {
+		keys[i], _ = cql2.PropertyKey(name)
+	}
+	bad, err := s.unknownQueryable(ctx, q.Collections, keys)
+	if err != nil || bad == "" {
 		return err
 	}
-	for _, name := range cql2.Properties(q.Filter) {
-		key, _ := cql2.PropertyKey(name)
-		if _, ok := props[key]; !ok {
-			return httpx.BadRequest("filter", "property %q is not queryable (see the queryables of the searched collections)", name)
-		}
-	}
-	return nil
+	return httpx.BadRequest("filter", "property %q is not queryable (see the queryables of the searched collections)", names[slices.Index(keys, bad)])
 }
 
 func (s *Server) writeQueryables(w http.ResponseWriter, r *http.Request, collections []string, self string) error {

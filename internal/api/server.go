@@ -83,6 +83,8 @@ type Server struct {
 	// openapi builds the service description on first use: parsing the
 	// YAML took 8–14 ms of every start.
 	openapi func() (openAPIDoc, error)
+	// qnames caches queryable names for filter and sort checks.
+	qnames queryableNames
 }
 
 // New builds the API on a store.
