@@ -3,11 +3,9 @@ package tiles
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -186,34 +184,7 @@ func (s *Server) mosaicWMTS(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
-<Capabilities xmlns="http://www.opengis.net/wmts/1.0" xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:gml="http://www.opengis.net/gml" version="1.0.0">
-  <ows:ServiceIdentification><ows:Title>tessera</ows:Title><ows:ServiceType>OGC WMTS</ows:ServiceType><ows:ServiceTypeVersion>1.0.0</ows:ServiceTypeVersion></ows:ServiceIdentification>
-  <Contents>
-    <Layer>
-      <ows:Title>` + xmlEsc(ms.title()) + `</ows:Title>
-      <ows:Identifier>default</ows:Identifier>
-      <ows:WGS84BoundingBox crs="urn:ogc:def:crs:OGC:2:84"><ows:LowerCorner>` + ff(g[0]) + " " + ff(g[1]) + `</ows:LowerCorner><ows:UpperCorner>` + ff(g[2]) + " " + ff(g[3]) + `</ows:UpperCorner></ows:WGS84BoundingBox>
-      <Style isDefault="true"><ows:Identifier>default</ows:Identifier></Style>
-      <Format>` + f.MediaType() + `</Format>
-      <TileMatrixSetLink><TileMatrixSet>` + xmlEsc(t.ID) + `</TileMatrixSet></TileMatrixSetLink>
-      <ResourceURL format="` + xmlEsc(f.MediaType()) + `" resourceType="tile" template="` + xmlEsc(tmpl) + `"/>
-    </Layer>
-    <TileMatrixSet>
-      <ows:Identifier>` + xmlEsc(t.ID) + `</ows:Identifier>
-      <ows:SupportedCRS>` + fmt.Sprintf("urn:ogc:def:crs:EPSG::%d", t.EPSG()) + `</ows:SupportedCRS>
-`)
-	for z := minz; z <= maxz; z++ {
-		m := t.TileMatrices[z]
-		fmt.Fprintf(&b, `      <TileMatrix><ows:Identifier>%s</ows:Identifier><ScaleDenominator>%s</ScaleDenominator><TopLeftCorner>%s %s</TopLeftCorner><TileWidth>%d</TileWidth><TileHeight>%d</TileHeight><MatrixWidth>%d</MatrixWidth><MatrixHeight>%d</MatrixHeight></TileMatrix>
-`, xmlEsc(m.ID), strconv.FormatFloat(m.ScaleDenominator, 'f', -1, 64), ff(m.PointOfOrigin[0]), ff(m.PointOfOrigin[1]), m.TileWidth, m.TileHeight, m.MatrixWidth, m.MatrixHeight)
-	}
-	b.WriteString(`    </TileMatrixSet>
-  </Contents>
-</Capabilities>
-`)
-	s.writeBody(w, r, http.StatusOK, "application/xml", []byte(b.String()), nil)
+	s.writeBody(w, r, http.StatusOK, "application/xml", wmtsCapabilities(ms.title(), g, f, t, tmpl, minz, maxz), nil)
 	return nil
 }
 

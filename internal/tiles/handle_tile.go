@@ -332,16 +332,23 @@ func (s *Server) wmts(w http.ResponseWriter, r *http.Request, res resolver) erro
 	if qs := passQuery(r.URL.Query(), "tile_format", "tile_scale", "minzoom", "maxzoom"); qs != "" {
 		tmpl += "?" + qs
 	}
-	crs := fmt.Sprintf("urn:ogc:def:crs:EPSG::%d", t.EPSG())
+	s.writeBody(w, r, http.StatusOK, "application/xml", wmtsCapabilities(tg.title, geo, format, t, tmpl, minz, maxz), nil)
+	return nil
+}
+
+// wmtsCapabilities is a WMTS 1.0.0 GetCapabilities document with one
+// layer, title, over geo (CRS84), whose tiles in format are at the URL
+// template tmpl, in the zooms minz..maxz of t. Datasets and mosaics share it.
+func wmtsCapabilities(title string, geo [4]float64, format render.Format, t *tms.TileMatrixSet, tmpl string, minz, maxz int) []byte {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
 <Capabilities xmlns="http://www.opengis.net/wmts/1.0" xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:gml="http://www.opengis.net/gml" version="1.0.0">
   <ows:ServiceIdentification><ows:Title>tessera</ows:Title><ows:ServiceType>OGC WMTS</ows:ServiceType><ows:ServiceTypeVersion>1.0.0</ows:ServiceTypeVersion></ows:ServiceIdentification>
   <Contents>
     <Layer>
-      <ows:Title>` + xmlEsc(tg.title) + `</ows:Title>
+      <ows:Title>` + xmlEsc(title) + `</ows:Title>
       <ows:Identifier>default</ows:Identifier>
-      <ows:WGS84BoundingBox crs="urn:ogc:def:crs:OGC:2:84"><ows:LowerCorner>` + fmt.Sprintf("%s %s", ff(geo[0]), ff(geo[1])) + `</ows:LowerCorner><ows:UpperCorner>` + fmt.Sprintf("%s %s", ff(geo[2]), ff(geo[3])) + `</ows:UpperCorner></ows:WGS84BoundingBox>
+      <ows:WGS84BoundingBox crs="urn:ogc:def:crs:OGC:2:84"><ows:LowerCorner>` + ff(geo[0]) + " " + ff(geo[1]) + `</ows:LowerCorner><ows:UpperCorner>` + ff(geo[2]) + " " + ff(geo[3]) + `</ows:UpperCorner></ows:WGS84BoundingBox>
       <Style isDefault="true"><ows:Identifier>default</ows:Identifier></Style>
       <Format>` + format.MediaType() + `</Format>
       <TileMatrixSetLink><TileMatrixSet>` + xmlEsc(t.ID) + `</TileMatrixSet></TileMatrixSetLink>
@@ -349,7 +356,7 @@ func (s *Server) wmts(w http.ResponseWriter, r *http.Request, res resolver) erro
     </Layer>
     <TileMatrixSet>
       <ows:Identifier>` + xmlEsc(t.ID) + `</ows:Identifier>
-      <ows:SupportedCRS>` + crs + `</ows:SupportedCRS>
+      <ows:SupportedCRS>` + fmt.Sprintf("urn:ogc:def:crs:EPSG::%d", t.EPSG()) + `</ows:SupportedCRS>
 `)
 	for z := minz; z <= maxz; z++ {
 		m := t.TileMatrices[z]
@@ -360,8 +367,7 @@ func (s *Server) wmts(w http.ResponseWriter, r *http.Request, res resolver) erro
   </Contents>
 </Capabilities>
 `)
-	s.writeBody(w, r, http.StatusOK, "application/xml", []byte(b.String()), nil)
-	return nil
+	return []byte(b.String())
 }
 
 var errNoItems = errors.New("no items")
